@@ -1,0 +1,151 @@
+import { SpoolError } from '../errors.js';
+import type { Frame, Track } from '../media.js';
+import {
+  Subscription,
+  type SubscribeOptions,
+  type SubscriberRole,
+  type SubscriptionHost,
+} from './subscription.js';
+
+/** A plain snapshot of a stream's identity, safe to keep after the stream has ended. */
+export interface StreamInfo {
+  readonly mediaSessionId: string;
+  readonly name: string;
+  readonly login: string;
+  readonly source: string;
+  readonly record: boolean;
+  readonly query: Readonly<Record<string, string>>;
+  readonly publishedAtMillis: number;
+  readonly tracks: readonly Track[];
+}
+
+export type KeyframeRequestHandler = (request: { requester: string }) => void;
+
+/** What a stream needs from the bus that owns it. */
+export interface StreamOwner {
+  defaultQueueFrames(role: SubscriberRole): number;
+  onSubscribersChanged(delta: number): void;
+  countDropped(role: SubscriberRole, frames: number): void;
+  onEnded(stream: Stream, reason: string): Promise<void>;
+}
+
+/**
+ * One published stream. The publisher writes frames synchronously; each is fanned out to every
+ * subscriber's own bounded queue, so a slow subscriber never holds up the publisher or the others.
+ * Frames are immutable once written: subscribers share them and must not modify `data`.
+ */
+export class Stream implements SubscriptionHost {
+  private trackList: Track[];
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly keyframeHandlers = new Set<KeyframeRequestHandler>();
+  private endPromise: Promise<void> | undefined;
+  framesWritten = 0;
+  bytesWritten = 0;
+
+  constructor(
+    private readonly owner: StreamOwner,
+    readonly mediaSessionId: string,
+    readonly name: string,
+    readonly login: string,
+    readonly source: string,
+    readonly record: boolean,
+    readonly query: Readonly<Record<string, string>>,
+    tracks: readonly Track[],
+    readonly publishedAtMillis = Date.now(),
+  ) {
+    this.trackList = [...tracks];
+  }
+
+  get tracks(): readonly Track[] {
+    return this.trackList;
+  }
+
+  get ended(): boolean {
+    return this.endPromise !== undefined;
+  }
+
+  get subscriberCount(): number {
+    return this.subscriptions.size;
+  }
+
+  info(): StreamInfo {
+    return {
+      mediaSessionId: this.mediaSessionId,
+      name: this.name,
+      login: this.login,
+      source: this.source,
+      record: this.record,
+      query: this.query,
+      publishedAtMillis: this.publishedAtMillis,
+      tracks: this.trackList,
+    };
+  }
+
+  /** Adds a track or replaces one with the same id (e.g. a new H.264 sequence header). */
+  setTrack(track: Track): void {
+    const index = this.trackList.findIndex((t) => t.id === track.id);
+    this.trackList =
+      index === -1 ? [...this.trackList, track] : this.trackList.map((t, i) => (i === index ? track : t));
+    for (const subscription of this.subscriptions) subscription.pushTrack(track);
+  }
+
+  writeFrame(frame: Frame): void {
+    if (this.endPromise !== undefined) {
+      throw new SpoolError('SPOOL_ERR_STREAM_ENDED', `stream "${this.name}" has ended`);
+    }
+    if (!this.trackList.some((t) => t.id === frame.trackId)) {
+      throw new SpoolError('SPOOL_ERR_UNKNOWN_TRACK', `stream "${this.name}" has no track ${frame.trackId}`);
+    }
+    this.framesWritten++;
+    this.bytesWritten += frame.data.byteLength;
+    for (const subscription of this.subscriptions) subscription.pushFrame(frame);
+  }
+
+  subscribe(options: SubscribeOptions): Subscription {
+    if (this.endPromise !== undefined) {
+      throw new SpoolError('SPOOL_ERR_STREAM_ENDED', `stream "${this.name}" has ended`);
+    }
+    const subscription = new Subscription(
+      this,
+      options.name,
+      options.role,
+      options.maxQueueFrames ?? this.owner.defaultQueueFrames(options.role),
+      options.startAtKeyframe ?? true,
+    );
+    this.subscriptions.add(subscription);
+    this.owner.onSubscribersChanged(1);
+    return subscription;
+  }
+
+  /** The publisher registers here to learn that a subscriber wants a keyframe. */
+  onKeyframeRequest(handler: KeyframeRequestHandler): () => void {
+    this.keyframeHandlers.add(handler);
+    return () => this.keyframeHandlers.delete(handler);
+  }
+
+  requestKeyframe(requester: string): void {
+    for (const handler of this.keyframeHandlers) handler({ requester });
+  }
+
+  /**
+   * Ends the stream: subscribers get `end` after what is queued, the name is freed, and the
+   * `unpublished` hook runs. Idempotent; every caller gets the same promise.
+   */
+  end(reason: string): Promise<void> {
+    if (this.endPromise !== undefined) return this.endPromise;
+    this.endPromise = Promise.resolve().then(() => this.owner.onEnded(this, reason));
+    for (const subscription of this.subscriptions) subscription.pushEnd(reason);
+    this.keyframeHandlers.clear();
+    return this.endPromise;
+  }
+
+  /** @internal */
+  detach(subscription: Subscription): void {
+    if (this.subscriptions.delete(subscription)) this.owner.onSubscribersChanged(-1);
+  }
+
+  /** @internal */
+  countDropped(role: SubscriberRole, frames: number): void {
+    this.owner.countDropped(role, frames);
+  }
+}

@@ -1,0 +1,101 @@
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { SpoolError } from './errors.js';
+import type { Token } from './tokens.js';
+
+export const KERNEL_OWNER = 'kernel';
+
+/**
+ * Owns the tsyringe containers: one root for the kernel's services, one child per plugin.
+ * It enforces the rule that a plugin reaches another plugin's services only when it lists that
+ * plugin in `dependsOn`.
+ */
+export class ServiceRegistry {
+  readonly root: DependencyContainer;
+  private readonly owners = new Map<symbol, string>();
+  private readonly scopes = new Map<string, PluginScope>();
+
+  constructor() {
+    this.root = rootContainer.createChildContainer();
+  }
+
+  provideKernel<T>(token: Token<T>, value: T): void {
+    this.root.register(token.symbol, { useValue: value });
+    this.owners.set(token.symbol, KERNEL_OWNER);
+  }
+
+  ownerOf(token: Token<unknown>): string | undefined {
+    return this.owners.get(token.symbol);
+  }
+
+  /** Creates the plugin's scope. Call in dependency order so dependencies' tokens are known. */
+  createScope(pluginName: string, dependsOn: readonly string[]): PluginScope {
+    const scope = new PluginScope(this, pluginName, dependsOn, this.root.createChildContainer());
+    this.scopes.set(pluginName, scope);
+    return scope;
+  }
+
+  scope(pluginName: string): PluginScope | undefined {
+    return this.scopes.get(pluginName);
+  }
+
+  /** @internal used by PluginScope.provide */
+  claim(token: Token<unknown>, pluginName: string): void {
+    const owner = this.owners.get(token.symbol);
+    if (owner !== undefined && owner !== pluginName) {
+      throw new SpoolError(
+        'SPOOL_ERR_PLUGIN_REGISTER',
+        `plugin "${pluginName}" tried to provide ${token.name}, which "${owner}" already provides`,
+      );
+    }
+    this.owners.set(token.symbol, pluginName);
+  }
+}
+
+export class PluginScope {
+  constructor(
+    private readonly registry: ServiceRegistry,
+    readonly pluginName: string,
+    readonly dependsOn: readonly string[],
+    /** The plugin's own child container; resolve the plugin's classes here. */
+    readonly container: DependencyContainer,
+  ) {}
+
+  /** Exports a service under a token (declare the token in the plugin's api.ts). */
+  provide<T>(token: Token<T>, value: T): void {
+    this.registry.claim(token, this.pluginName);
+    this.container.register(token.symbol, { useValue: value });
+  }
+
+  /** Exports a service built on first use, e.g. a class resolved with its injected tokens. */
+  provideFactory<T>(token: Token<T>, factory: (c: DependencyContainer) => T): void {
+    this.registry.claim(token, this.pluginName);
+    let built: { value: T } | undefined;
+    this.container.register(token.symbol, {
+      useFactory: (c) => (built ??= { value: factory(c) }).value,
+    });
+  }
+
+  /** Resolves a kernel service, this plugin's own service, or a dependency's exported service. */
+  use<T>(token: Token<T>): T {
+    const owner = this.registry.ownerOf(token);
+    if (owner === undefined) {
+      throw new SpoolError(
+        'SPOOL_ERR_SERVICE_NOT_FOUND',
+        `plugin "${this.pluginName}" asked for ${token.name}, which no enabled plugin provides`,
+      );
+    }
+    if (owner === KERNEL_OWNER) return this.registry.root.resolve<T>(token.symbol);
+    if (owner === this.pluginName) return this.container.resolve<T>(token.symbol);
+    if (!this.dependsOn.includes(owner)) {
+      throw new SpoolError(
+        'SPOOL_ERR_PLUGIN_UNDECLARED_DEPENDENCY',
+        `plugin "${this.pluginName}" used ${token.name} from plugin "${owner}" without listing "${owner}" in dependsOn`,
+      );
+    }
+    const ownerScope = this.registry.scope(owner);
+    if (ownerScope === undefined) {
+      throw new SpoolError('SPOOL_ERR_SERVICE_NOT_FOUND', `plugin "${owner}" has no scope`);
+    }
+    return ownerScope.container.resolve<T>(token.symbol);
+  }
+}

@@ -1,0 +1,28 @@
+import { inject } from 'tsyringe';
+
+/**
+ * A typed service key. Plugins share services only through tokens exported from their `api.ts`,
+ * so the type travels with the key and a typo is a compile error, not an undefined at run time.
+ */
+export class Token<T> {
+  readonly symbol: symbol;
+  /** Phantom field carrying T; never set. */
+  declare readonly type?: T;
+
+  constructor(readonly name: string) {
+    this.symbol = Symbol.for(`spool:${name}`);
+  }
+
+  toString(): string {
+    return `Token(${this.name})`;
+  }
+}
+
+export function createToken<T>(name: string): Token<T> {
+  return new Token<T>(name);
+}
+
+/** Constructor-parameter decorator: `constructor(@injectToken(BusToken) bus: StreamBus)`. */
+export function injectToken<T>(token: Token<T>): ParameterDecorator {
+  return inject(token.symbol) as ParameterDecorator;
+}
