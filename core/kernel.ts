@@ -84,7 +84,11 @@ export class Spool {
       metrics: this.metrics,
       services: this.services,
       kernelConfig: config,
-      pluginConfig: (name) => (effectiveConfig.config.get(name as never) ?? {}) as Record<string, unknown>,
+      pluginConfig: (name) =>
+        (effectiveConfig.config.has(name as never) ? effectiveConfig.config.get(name as never) : {}) as Record<
+          string,
+          unknown
+        >,
     });
     this.host.register(plugins);
   }
