@@ -48,9 +48,14 @@ type Sig<K extends HookName> = HookSignatures[K];
 type SyncHookName = { [K in HookName]: Sig<K>['kind'] extends 'sync' ? K : never }[HookName];
 type AsyncHookName = Exclude<HookName, SyncHookName>;
 
+/** A waterfall tap may return a new value or mutate the one it got and return nothing. */
+type TapResult<K extends HookName> = Sig<K>['kind'] extends 'waterfall'
+  ? Sig<K>['result'] | void
+  : Sig<K>['result'];
+
 export type TapFn<K extends HookName> = Sig<K>['kind'] extends 'sync'
-  ? (arg: Sig<K>['arg']) => Sig<K>['result']
-  : (arg: Sig<K>['arg']) => Sig<K>['result'] | Promise<Sig<K>['result']>;
+  ? (arg: Sig<K>['arg']) => TapResult<K>
+  : (arg: Sig<K>['arg']) => TapResult<K> | Promise<TapResult<K>>;
 
 /** What a plugin sees: `ctx.hooks.published.tap(fn)`; the tap is named after the plugin. */
 export type PluginHooks = {

@@ -105,15 +105,18 @@ export class Stream implements SubscriptionHost {
     if (this.endPromise !== undefined) {
       throw new SpoolError('SPOOL_ERR_STREAM_ENDED', `stream "${this.name}" has ended`);
     }
+    const startAtKeyframe = options.startAtKeyframe ?? true;
     const subscription = new Subscription(
       this,
       options.name,
       options.role,
       options.maxQueueFrames ?? this.owner.defaultQueueFrames(options.role),
-      options.startAtKeyframe ?? true,
+      startAtKeyframe,
     );
     this.subscriptions.add(subscription);
     this.owner.onSubscribersChanged(1);
+    // Only once the subscription is attached: a publisher may answer with a keyframe synchronously.
+    if (startAtKeyframe && this.trackList.some((t) => t.kind === 'video')) this.requestKeyframe(options.name);
     return subscription;
   }
 

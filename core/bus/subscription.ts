@@ -63,7 +63,6 @@ export class Subscription implements AsyncIterable<BusEvent> {
   ) {
     this.waitingForKeyframe = startAtKeyframe;
     for (const track of host.tracks) this.enqueue({ type: 'track', track });
-    if (startAtKeyframe && this.hasVideo()) host.requestKeyframe(name);
   }
 
   get isClosed(): boolean {
@@ -118,12 +117,17 @@ export class Subscription implements AsyncIterable<BusEvent> {
     });
   }
 
+  /** Leaving the loop early (break, return, throw) closes the subscription. */
   async *[Symbol.asyncIterator](): AsyncIterator<BusEvent> {
-    for (;;) {
-      const event = await this.next();
-      if (event === undefined) return;
-      yield event;
-      if (event.type === 'end') return;
+    try {
+      for (;;) {
+        const event = await this.next();
+        if (event === undefined) return;
+        yield event;
+        if (event.type === 'end') return;
+      }
+    } finally {
+      this.close();
     }
   }
 

@@ -65,7 +65,11 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
   for (const file of jsonFiles) {
     const data = readJsonFile(file);
     for (const [path, value] of flattenAgainstSchema(data, options.schema, file, options.disabledPlugins)) {
-      assign(path, value, file);
+      // A JSON string for a numeric or boolean setting is converted as strictly as text from the
+      // other sources; convict's own coercion would turn "no" into true and "8082abc" into 8082.
+      const setting = settings.get(path);
+      const strict = typeof value === 'string' && setting !== undefined && isScalarFormat(setting);
+      assign(path, strict ? coerceText(path, value, setting, file) : value, file);
     }
   }
 
@@ -88,7 +92,7 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
         assignText(entry.key, entry.value, origin);
       } else if (isSectionOf(entry.key, options.disabledPlugins)) {
         notices.push(`${origin}: "${entry.key}" ignored: its plugin is disabled`);
-      } else if (REFERENCE_KEYS[entry.key] !== undefined) {
+      } else if (Object.hasOwn(REFERENCE_KEYS, entry.key)) {
         const ref = REFERENCE_KEYS[entry.key]!;
         notices.push(
           ref.plugin === null
@@ -219,10 +223,12 @@ function convertProperty(setting: SettingSchema<unknown>, key: string, raw: stri
   try {
     return setting.fromProperty!(raw);
   } catch (error) {
-    throw new SpoolError(
-      'SPOOL_ERR_CONFIG_INVALID',
-      `${origin}: invalid value ${JSON.stringify(raw)} for ${key}: ${errorMessage(error)}`,
-    );
+    // The converter's message may quote the value, so a secret's gets neither.
+    const detail =
+      setting.sensitive === true
+        ? '[redacted] (sensitive setting)'
+        : `${JSON.stringify(raw)}: ${errorMessage(error)}`;
+    throw new SpoolError('SPOOL_ERR_CONFIG_INVALID', `${origin}: invalid value for ${key}: ${detail}`);
   }
 }
 
@@ -241,6 +247,12 @@ function formatName(setting: SettingSchema<unknown>): string | undefined {
     if (Array.isArray(setting.default)) return 'array';
   }
   return undefined;
+}
+
+const SCALAR_FORMATS = new Set(['int', 'integer', 'nat', 'port', 'number', 'boolean']);
+
+function isScalarFormat(setting: SettingSchema<unknown>): boolean {
+  return SCALAR_FORMATS.has(formatName(setting) ?? '');
 }
 
 /** Converts text (properties, environment, --set) to the setting's type, strictly. */
