@@ -85,10 +85,9 @@ export class Spool {
       services: this.services,
       kernelConfig: config,
       pluginConfig: (name) =>
-        (effectiveConfig.config.has(name as never) ? effectiveConfig.config.get(name as never) : {}) as Record<
-          string,
-          unknown
-        >,
+        (effectiveConfig.config.has(name as never)
+          ? effectiveConfig.config.get(name as never)
+          : {}) as Record<string, unknown>,
     });
     this.host.register(plugins);
   }
