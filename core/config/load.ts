@@ -240,8 +240,12 @@ function isSectionOf(key: string, sections: ReadonlySet<string>, separator = '.'
 function formatName(setting: SettingSchema<unknown>): string | undefined {
   const format: unknown = setting.format;
   if (typeof format === 'string') return format.toLowerCase();
-  if (typeof format === 'function') return format.name.toLowerCase();
-  if (format === undefined) {
+  const constructors = ['object', 'array', 'string', 'number', 'boolean', 'regexp'];
+  if (typeof format === 'function' && constructors.includes(format.name.toLowerCase())) {
+    return format.name.toLowerCase();
+  }
+  // No format, or a validation function: text is converted after the default's type.
+  if (format === undefined || typeof format === 'function') {
     if (typeof setting.default === 'boolean') return 'boolean';
     if (typeof setting.default === 'number') return 'number';
     if (Array.isArray(setting.default)) return 'array';
