@@ -97,12 +97,14 @@ export class StreamBus implements StreamOwner {
     if (frames > 0) this.metrics.framesDropped.inc({ role }, frames);
   }
 
+  release(stream: Stream): void {
+    if (this.byId.get(stream.mediaSessionId) !== stream) return;
+    this.byId.delete(stream.mediaSessionId);
+    this.byName.delete(stream.name);
+    this.metrics.streamsPublished.dec({ source: stream.source });
+  }
+
   async onEnded(stream: Stream, reason: string): Promise<void> {
-    if (this.byId.get(stream.mediaSessionId) === stream) {
-      this.byId.delete(stream.mediaSessionId);
-      this.byName.delete(stream.name);
-      this.metrics.streamsPublished.dec({ source: stream.source });
-    }
     this.log.info(
       { stream: stream.name, mediaSessionId: stream.mediaSessionId, reason },
       `stream "${stream.name}" unpublished: ${reason}`,

@@ -26,6 +26,9 @@ export interface StreamOwner {
   defaultQueueFrames(role: SubscriberRole): number;
   onSubscribersChanged(delta: number): void;
   countDropped(role: SubscriberRole, frames: number): void;
+  /** Frees the stream's name at once, so it can be published again right away. */
+  release(stream: Stream): void;
+  /** Runs after release: logs and the `unpublished` hook. */
   onEnded(stream: Stream, reason: string): Promise<void>;
 }
 
@@ -38,6 +41,7 @@ export class Stream implements SubscriptionHost {
   private trackList: Track[];
   private readonly subscriptions = new Set<Subscription>();
   private readonly keyframeHandlers = new Set<KeyframeRequestHandler>();
+  private readonly pendingKeyframeRequesters = new Set<string>();
   private endPromise: Promise<void> | undefined;
   framesWritten = 0;
   bytesWritten = 0;
@@ -126,8 +130,23 @@ export class Stream implements SubscriptionHost {
     return () => this.keyframeHandlers.delete(handler);
   }
 
+  /**
+   * Asks the publisher for a keyframe. Handlers run in a microtask, once per requester for all
+   * the requests of the current tick, so a publisher that answers at once never writes a frame in the middle of
+   * handing another frame to the subscribers.
+   */
   requestKeyframe(requester: string): void {
-    for (const handler of this.keyframeHandlers) handler({ requester });
+    if (this.keyframeHandlers.size === 0) return;
+    if (this.pendingKeyframeRequesters.size === 0) {
+      queueMicrotask(() => {
+        const requesters = [...this.pendingKeyframeRequesters];
+        this.pendingKeyframeRequesters.clear();
+        for (const requester of requesters) {
+          for (const handler of this.keyframeHandlers) handler({ requester });
+        }
+      });
+    }
+    this.pendingKeyframeRequesters.add(requester);
   }
 
   /**
@@ -136,6 +155,7 @@ export class Stream implements SubscriptionHost {
    */
   end(reason: string): Promise<void> {
     if (this.endPromise !== undefined) return this.endPromise;
+    this.owner.release(this);
     this.endPromise = Promise.resolve().then(() => this.owner.onEnded(this, reason));
     for (const subscription of this.subscriptions) subscription.pushEnd(reason);
     this.keyframeHandlers.clear();

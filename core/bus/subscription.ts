@@ -53,6 +53,8 @@ export class Subscription implements AsyncIterable<BusEvent> {
   private waiter: ((event: BusEvent | undefined) => void) | undefined;
   private closed = false;
   private ended = false;
+  /** The overflow event still in the queue, which further drops are added to. */
+  private pendingOverflow: { type: 'overflow'; droppedFrames: number } | undefined;
 
   constructor(
     private readonly host: SubscriptionHost,
@@ -61,6 +63,9 @@ export class Subscription implements AsyncIterable<BusEvent> {
     readonly maxQueueFrames: number,
     startAtKeyframe: boolean,
   ) {
+    if (!Number.isInteger(maxQueueFrames) || maxQueueFrames < 1) {
+      throw new RangeError(`subscription "${name}": maxQueueFrames must be a positive integer`);
+    }
     this.waitingForKeyframe = startAtKeyframe;
     for (const track of host.tracks) this.enqueue({ type: 'track', track });
   }
@@ -112,6 +117,9 @@ export class Subscription implements AsyncIterable<BusEvent> {
     const event = this.queue.shift();
     if (event !== undefined) return Promise.resolve(this.taken(event));
     if (this.closed || this.ended) return Promise.resolve(undefined);
+    if (this.waiter !== undefined) {
+      throw new Error(`subscription "${this.name}": next() called while another next() is pending`);
+    }
     return new Promise((resolve) => {
       this.waiter = resolve;
     });
@@ -162,6 +170,8 @@ export class Subscription implements AsyncIterable<BusEvent> {
     if (event.type === 'frame') {
       this.queuedFrames--;
       this.stats.delivered++;
+    } else if (event === this.pendingOverflow) {
+      this.pendingOverflow = undefined;
     } else if (event.type === 'end') {
       this.closed = true;
       this.host.detach(this);
@@ -173,13 +183,19 @@ export class Subscription implements AsyncIterable<BusEvent> {
     const removed = this.queue.retain((event) => event.type !== 'frame');
     this.queuedFrames = 0;
     this.stats.overflows++;
-    this.drop(removed);
     this.waitingForKeyframe = true;
-    if (this.role === 'recorder') this.enqueue({ type: 'overflow', droppedFrames: removed });
+    // One overflow event per stall: later overflows and the frames skipped while waiting for a
+    // keyframe are added to the event still queued.
+    if (this.role === 'recorder' && this.pendingOverflow === undefined) {
+      this.pendingOverflow = { type: 'overflow', droppedFrames: 0 };
+      this.enqueue(this.pendingOverflow);
+    }
+    this.drop(removed);
     this.host.requestKeyframe(this.name);
   }
 
   private drop(frames: number): void {
+    if (this.pendingOverflow !== undefined) this.pendingOverflow.droppedFrames += frames;
     this.stats.dropped += frames;
     this.host.countDropped(this.role, frames);
   }

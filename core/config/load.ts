@@ -97,7 +97,9 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
         notices.push(
           ref.plugin === null
             ? `${origin}: "${entry.key}" accepted, no effect in Spool: ${ref.noEffect}`
-            : `${origin}: "${entry.key}" ignored: plugin "${ref.plugin}" is not enabled`,
+            : settings.has(ref.plugin) || [...settings.keys()].some((k) => k.startsWith(`${ref.plugin}.`))
+              ? `${origin}: "${entry.key}" is not implemented yet by plugin "${ref.plugin}"; ignored`
+              : `${origin}: "${entry.key}" ignored: plugin "${ref.plugin}" is not enabled`,
         );
       } else {
         unknown.push(entry.key);

@@ -29,6 +29,13 @@ export interface KernelConfig {
   shutdown: { timeoutMs: number };
 }
 
+/** convict format: an integer of at least 1. */
+export function positiveInteger(value: unknown): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new Error('must be an integer of at least 1');
+  }
+}
+
 export const kernelSchema: ConfigSchema<KernelConfig> = {
   http: {
     port: { doc: 'HTTP port (REST API, WHIP/WHEP, recordings, examples)', format: 'port', default: 8081 },
@@ -62,12 +69,12 @@ export const kernelSchema: ConfigSchema<KernelConfig> = {
   bus: {
     playerQueueFrames: {
       doc: 'Frames queued per player before it drops to the next keyframe',
-      format: 'nat',
+      format: positiveInteger,
       default: 512,
     },
     recorderQueueFrames: {
       doc: 'Frames queued per recorder before an overflow error is reported',
-      format: 'nat',
+      format: positiveInteger,
       default: 4096,
     },
   },
