@@ -1,0 +1,55 @@
+import { createToken, type Frame, type Logger, type Track } from '../../core/index.js';
+
+/**
+ * What a container writer plugin (writer-mp4, writer-webm …) gives the recorder. The recorder
+ * decides what to record, when and under which name; a writer only turns frames into a file.
+ */
+export interface ContainerWriter {
+  /** 'mp4' | 'webm' | 'mkv' | 'ts' — the name record_formats uses after the codec. */
+  readonly container: string;
+  /** File extension without the dot. */
+  readonly extension: string;
+  /** Why these tracks cannot be written (a codec the container cannot hold), or undefined. */
+  unsupported(tracks: readonly Track[]): string | undefined;
+  /** Opens a crash-safe file in record_tmp_dir; tracks carry their decoder configs. */
+  open(options: OpenWriterOptions): Promise<RecordingFileWriter>;
+  /**
+   * Where the finalizer runs: a module URL and the name of an exported
+   * `(tmpPath: string, finalPath: string, options: FinalizeOptions) => Promise<FinalizeResult>`.
+   * It runs on the recorder's worker pool, and it must also accept a file cut short by a crash.
+   */
+  readonly finalizer: { readonly module: string; readonly exportName: string };
+  /** Writer-specific options passed to the finalizer (e.g. moov placement). */
+  finalizeOptions(): FinalizeOptions;
+}
+
+export interface OpenWriterOptions {
+  readonly tmpPath: string;
+  readonly tracks: readonly Track[];
+  readonly log: Logger;
+}
+
+/** One file being written. Timestamps of frames start near 0 (the recorder rebases them). */
+export interface RecordingFileWriter {
+  /** Frames in decode order per track; resolves when the frame is accepted (may apply backpressure). */
+  write(frame: Frame): Promise<void>;
+  /** Bytes in the file so far (rotation by size). */
+  readonly bytesWritten: number;
+  /** Flushes everything and closes the file; it is then complete and crash-safe. */
+  close(): Promise<void>;
+}
+
+export type FinalizeOptions = Readonly<Record<string, string | number | boolean>>;
+
+export interface FinalizeResult {
+  readonly durationMs: number;
+  readonly sizeBytes: number;
+}
+
+/** Writers register themselves here in their register(); they list 'recorder' in dependsOn. */
+export interface WriterRegistry {
+  register(writer: ContainerWriter): void;
+  get(container: string): ContainerWriter | undefined;
+}
+
+export const WriterRegistryToken = createToken<WriterRegistry>('recorder.writers');
