@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import { SPOOL_BIN, SpoolProcess } from './helpers/spool-process.js';
+import { REPO_ROOT, SPOOL_BIN, SpoolProcess } from './helpers/spool-process.js';
 import { TempDir } from './helpers/tmp.js';
 
 const run = promisify(execFile);
@@ -41,6 +42,27 @@ describe('spool start', () => {
     assert.equal(code, 0);
     assert.ok(Date.now() - stoppedAt < 5000, 'exited within 5 s');
     assert.ok(server.lines.some((line) => line.msg === 'stopping on SIGTERM'));
+  });
+
+  test('npm start runs the server, and SIGTERM to npm reaches it', async () => {
+    const npm = spawn('npm', ['start', '--silent'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, SPOOL_HTTP__PORT: '0', SPOOL_HTTP__HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    npm.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = once(npm, 'exit');
+    const deadline = Date.now() + 10000;
+    while (!/"httpPort":\d+/.test(output) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    const port = Number(/"httpPort":(\d+)/.exec(output)?.[1]);
+    assert.ok(port > 0, `started within 10 s: ${output}`);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200);
+    npm.kill('SIGTERM');
+    await exited;
+    await new Promise((r) => setTimeout(r, 500));
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/health`), 'the server is gone, not orphaned');
   });
 
   test('a second signal exits at once while a plugin is still stopping', async () => {
