@@ -21,7 +21,7 @@ export interface AvcConfig {
 export function parseAvcC(record: Uint8Array): AvcConfig {
   if (record.length < 7 || record[0] !== 1) throw new Error('not an avcC record (version must be 1)');
   const lengthSize = (record[4]! & 0x03) + 1;
-  let offset = 5;
+  let offset = 6;
   const readSets = (count: number): Uint8Array[] => {
     const sets: Uint8Array[] = [];
     for (let i = 0; i < count; i++) {
