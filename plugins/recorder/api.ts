@@ -1,4 +1,4 @@
-import { createToken, type Frame, type Logger, type Track } from '../../core/index.js';
+import { createToken, type Frame, type Logger, type RecordedFile, type Track } from '../../core/index.js';
 
 /**
  * What a container writer plugin (writer-mp4, writer-webm …) gives the recorder. The recorder
@@ -53,3 +53,29 @@ export interface WriterRegistry {
 }
 
 export const WriterRegistryToken = createToken<WriterRegistry>('recorder.writers');
+
+/** One running recording, as the REST API lists it. */
+export interface RecordingStatus {
+  readonly recordingId: string;
+  readonly mediaSessionId: string;
+  readonly streamName: string;
+  /** The file name; elements known only at the end (e.g. {endTime}) stay unresolved. */
+  readonly fileName: string;
+  readonly state: string;
+}
+
+/** Recording on demand, for the REST API and other plugins. */
+export interface RecorderService {
+  /** Starts recording a published stream (a running recording of it is stopped first). */
+  start(
+    mediaSessionId: string,
+    overrides?: { fileTemplate?: string; rotation?: string },
+  ): Promise<RecordingStatus>;
+  /** Stops the stream's recording; resolves with the finished file, or undefined when there was none. */
+  stop(mediaSessionId: string): Promise<RecordedFile | undefined>;
+  list(): RecordingStatus[];
+  /** Resolves when the start-up recovery of orphaned recordings is done. */
+  readonly recovered: Promise<readonly RecordedFile[]>;
+}
+
+export const RecorderServiceToken = createToken<RecorderService>('recorder.service');
