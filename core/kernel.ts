@@ -15,6 +15,7 @@ import { loadPlugin, type LoadedPlugin } from './plugins/loader.js';
 import { orderPlugins } from './plugins/order.js';
 import { readPluginsFile, type PluginEntry } from './plugins/plugins-file.js';
 import { ServiceRegistry } from './services.js';
+import type { Token } from './tokens.js';
 import { BusToken, ConfigToken, HooksToken, HttpToken, LoggerToken, MetricsToken } from './kernel-tokens.js';
 
 export interface SpoolOptions extends ConfigSources {
@@ -140,6 +141,11 @@ export class Spool {
     for (const warning of loaded.warnings) log.warn(warning);
     for (const notice of loaded.notices) log.info(notice);
     return new Spool(kernelConfig, loaded, rootLog, ordered);
+  }
+
+  /** A service exported by any enabled plugin (or the kernel), for code that embeds Spool. */
+  service<T>(token: Token<T>): T {
+    return this.services.resolve(token);
   }
 
   get httpPort(): number {

@@ -27,6 +27,16 @@ export class ServiceRegistry {
     return this.owners.get(token.symbol);
   }
 
+  /** Resolves any provided service, whoever owns it: for code that embeds Spool (tests, tools). */
+  resolve<T>(token: Token<T>): T {
+    const owner = this.owners.get(token.symbol);
+    if (owner === undefined) {
+      throw new SpoolError('SPOOL_ERR_SERVICE_NOT_FOUND', `${token.name} is not provided by any enabled plugin`);
+    }
+    const container = owner === KERNEL_OWNER ? this.root : this.scopes.get(owner)!.container;
+    return container.resolve<T>(token.symbol);
+  }
+
   /** Creates the plugin's scope. Call in dependency order so dependencies' tokens are known. */
   createScope(pluginName: string, dependsOn: readonly string[]): PluginScope {
     const scope = new PluginScope(this, pluginName, dependsOn, this.root.createChildContainer());
