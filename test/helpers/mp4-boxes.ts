@@ -1,25 +1,43 @@
 import { open } from 'node:fs/promises';
 
-/** The types of a file's top-level boxes, in order (reads box headers only). */
-export async function topLevelBoxes(path: string): Promise<string[]> {
+export interface TopLevelBox {
+  type: string;
+  /** File offset of the box's first byte. */
+  start: number;
+  /** Whole box, header included (to the end of the file for size 0). */
+  size: number;
+}
+
+/**
+ * The top-level boxes of an ISO BMFF file in file order, from their headers only. A header that is cut short
+ * or a box that runs past the end of the file is listed with its declared size (the caller sees the overrun).
+ */
+export async function topLevelBoxes(path: string): Promise<TopLevelBox[]> {
   const file = await open(path, 'r');
   try {
-    const { size } = await file.stat();
+    const fileSize = (await file.stat()).size;
+    const boxes: TopLevelBox[] = [];
     const header = Buffer.alloc(16);
-    const boxes: string[] = [];
-    let offset = 0;
-    while (offset + 8 <= size) {
-      await file.read(header, 0, 16, offset);
-      let boxSize = header.readUInt32BE(0);
+    for (let at = 0; at + 8 <= fileSize;) {
+      const { bytesRead } = await file.read(header, 0, 16, at);
+      const size32 = header.readUInt32BE(0);
       const type = header.toString('latin1', 4, 8);
-      if (boxSize === 1) boxSize = Number(header.readBigUInt64BE(8));
-      else if (boxSize === 0) boxSize = size - offset;
-      if (boxSize < 8) throw new Error(`${path}: bad box size ${boxSize} at ${offset}`);
-      boxes.push(type);
-      offset += boxSize;
+      let size = size32 === 0 ? fileSize - at : size32;
+      if (size32 === 1) {
+        if (bytesRead < 16) break;
+        size = Number(header.readBigUInt64BE(8));
+      }
+      boxes.push({ type, start: at, size });
+      if (size < 8) break;
+      at += size;
     }
     return boxes;
   } finally {
     await file.close();
   }
+}
+
+/** Just the types of the top-level boxes, in order: what a box-order assertion compares. */
+export async function topLevelBoxTypes(path: string): Promise<string[]> {
+  return (await topLevelBoxes(path)).map((box) => box.type);
 }
