@@ -110,6 +110,7 @@ export class Subscription implements AsyncIterable<BusEvent> {
     if (this.closed || this.ended) return;
     this.enqueue({ type: 'end', reason });
     this.ended = true;
+    this.host.detach(this);
   }
 
   /** Resolves with the next event, or undefined once the subscription is closed and drained. */
@@ -144,7 +145,16 @@ export class Subscription implements AsyncIterable<BusEvent> {
     if (!this.closed) this.host.requestKeyframe(this.name);
   }
 
-  /** Stops delivery at once and detaches; idempotent. */
+  /**
+   * Stops taking new frames: what is queued is still delivered, then an `end` event with the
+   * reason (a recording stopped on request keeps every frame it had received). Idempotent.
+   */
+  end(reason: string): void {
+    if (this.closed || this.ended) return;
+    this.pushEnd(reason);
+  }
+
+  /** Stops delivery at once, dropping what is queued, and detaches; idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -215,4 +215,3 @@ export class Recorder implements RecorderService, WriterRegistry {
     void guarded.finally(() => this.background.delete(guarded));
   }
 }
-

@@ -78,10 +78,10 @@ export class Recording {
     return recordingFileName(this.options.naming, values, { extension: this.options.writer.extension });
   }
 
-  /** Stops recording; resolves when the file is finished. Idempotent. */
+  /** Stops recording (frames already received are still written); resolves with the finished file. */
   stop(reason: RecordingEndReason): Promise<RecordedFile | undefined> {
     this.endReason ??= reason;
-    this.subscription.close();
+    this.subscription.end(reason);
     return this.finished;
   }
 
