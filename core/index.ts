@@ -27,3 +27,6 @@ export type { HttpServer } from './http.js';
 export type { Logger } from './log.js';
 export { Spool, type SpoolOptions } from './kernel.js';
 export { default as Router } from '@koa/router';
+export { positiveInteger } from './config/schema.js';
+export * as h264 from './codecs/h264.js';
+export * as aac from './codecs/aac.js';

@@ -31,7 +31,10 @@ export class ServiceRegistry {
   resolve<T>(token: Token<T>): T {
     const owner = this.owners.get(token.symbol);
     if (owner === undefined) {
-      throw new SpoolError('SPOOL_ERR_SERVICE_NOT_FOUND', `${token.name} is not provided by any enabled plugin`);
+      throw new SpoolError(
+        'SPOOL_ERR_SERVICE_NOT_FOUND',
+        `${token.name} is not provided by any enabled plugin`,
+      );
     }
     const container = owner === KERNEL_OWNER ? this.root : this.scopes.get(owner)!.container;
     return container.resolve<T>(token.symbol);

@@ -32,7 +32,11 @@ async function spool(...args: string[]): Promise<{ code: number; stdout: string;
 
 describe('spool start', () => {
   test('serves /health, and SIGTERM exits 0 within 5 s', async () => {
-    const server = new SpoolProcess(['--set', 'http.port=0', '--set', 'http.host=127.0.0.1']);
+    const server = new SpoolProcess([
+      '--set', 'http.port=0', '--set', 'http.host=127.0.0.1',
+      '--set', 'ingest-rtmp.port=0', '--set', 'ingest-rtmp.host=127.0.0.1',
+      '--set', `dataDir=${join(tmp.path, 'data')}`, '--set', `recorder.recordDir=${join(tmp.path, 'records')}`,
+    ]); // prettier-ignore
     const port = await server.started(10000);
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     assert.equal(health.status, 200);
@@ -47,7 +51,15 @@ describe('spool start', () => {
   test('npm start runs the server, and SIGTERM to npm reaches it', async () => {
     const npm = spawn('npm', ['start', '--silent'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, SPOOL_HTTP__PORT: '0', SPOOL_HTTP__HOST: '127.0.0.1' },
+      env: {
+        ...process.env,
+        SPOOL_HTTP__PORT: '0',
+        SPOOL_HTTP__HOST: '127.0.0.1',
+        SPOOL_INGEST_RTMP__PORT: '0',
+        SPOOL_INGEST_RTMP__HOST: '127.0.0.1',
+        SPOOL_DATA_DIR: join(tmp.path, 'data-npm'),
+        SPOOL_RECORDER__RECORD_DIR: join(tmp.path, 'records-npm'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -94,7 +106,15 @@ describe('spool start', () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as AddressInfo).port;
-    const result = await spool('start', '--set', `http.port=${port}`, '--set', 'http.host=127.0.0.1');
+    const result = await spool(
+      'start',
+      '--plugins',
+      pluginsFile,
+      '--set',
+      `http.port=${port}`,
+      '--set',
+      'http.host=127.0.0.1',
+    );
     blocker.close();
     assert.equal(result.code, 1);
     assert.match(result.stderr, /SPOOL_ERR_HTTP_LISTEN: HTTP port 127\.0\.0\.1:\d+ is already in use/);
@@ -102,7 +122,7 @@ describe('spool start', () => {
 
   test('a bad properties value stops start-up naming the file, line and key', async () => {
     const properties = tmp.file('bad.properties', '# comment\n\nhttp.port = eighty\n');
-    const result = await spool('start', '--properties', properties);
+    const result = await spool('start', '--plugins', pluginsFile, '--properties', properties);
     assert.equal(result.code, 1);
     assert.match(
       result.stderr,

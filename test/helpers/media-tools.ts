@@ -23,7 +23,9 @@ export async function ffmpeg(
     return { stdout, stderr: stderr.toString() };
   } catch (error) {
     const failed = error as { stderr?: Buffer; message: string };
-    throw new Error(`ffmpeg ${args.join(' ')} failed: ${failed.stderr?.toString() ?? failed.message}`);
+    throw new Error(`ffmpeg ${args.join(' ')} failed: ${failed.stderr?.toString() ?? failed.message}`, {
+      cause: error,
+    });
   }
 }
 
