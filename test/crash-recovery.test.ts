@@ -61,7 +61,10 @@ test('Spool killed with SIGKILL mid-recording: the next start recovers a playabl
       /^recovered the recording of "crashy"/.test(String(line.msg)),
     );
     const path = String(recovered.filePath);
-    assert.match(path, /crashy-0-\d+\.mp4$/, 'named by the template, {endTime} from the recovered duration');
+    const named = /crashy-(\d+)-(\d+)\.mp4$/.exec(path);
+    assert.ok(named, `named by the template: ${path}`);
+    const [startTime, endTime] = [Number(named[1]), Number(named[2])];
+    assert.ok(startTime < 1000, 'an RTMP stream starts near 0');
     assert.deepEqual(readdirSync(recordDir), [path.split('/').pop()], 'no temporary file or journal left');
     assert.equal(await decodeErrors(path), '');
     assert.deepEqual(
@@ -71,6 +74,7 @@ test('Spool killed with SIGKILL mid-recording: the next start recovers a playabl
     const duration = Number((await ffprobe(path)).format.duration);
     assert.ok(duration >= recordedSeconds - 2, `recovered ${duration} s of ${recordedSeconds.toFixed(1)} s`);
     assert.ok(duration <= recordedSeconds + 0.5);
+    assert.ok(Math.abs(endTime - startTime - duration * 1000) < 100, '{endTime} from the recovered duration');
     await second.waitForLine((line) => String(line.msg).startsWith('on_record_hook_script done'));
     assert.ok(existsSync(argsFile));
     assert.equal(readFileSync(argsFile, 'utf8'), `crashy\n${path}\n`);
