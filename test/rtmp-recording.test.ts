@@ -10,6 +10,7 @@ import { decodeErrors, ffprobe } from './helpers/media-tools.js';
 import { topLevelBoxTypes } from './helpers/mp4-boxes.js';
 import { RtmpPublisher } from './helpers/rtmp-publisher.js';
 import { TempDir } from './helpers/tmp.js';
+import { waitFor } from './helpers/wait.js';
 
 const tmp = new TempDir('spool-rtmp-rec-');
 const PLUGINS = ['ingest-rtmp', 'recorder', 'writer-mp4', 'hook-scripts'];
@@ -42,16 +43,6 @@ async function startSpool(extra: string[] = []) {
   });
   const rtmp = `rtmp://127.0.0.1:${spool.service(RtmpIngestToken).port}/live`;
   return { spool, log, recordDir, finished, rtmp };
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 20000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** What a user checks on a recording: it decodes cleanly, its codecs, duration, box order, A/V start. */

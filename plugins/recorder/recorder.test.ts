@@ -8,6 +8,7 @@ import { loopFrames, makeClip, readMediaFile, type MediaFile } from '../../test/
 import { decodeErrors, ffprobe } from '../../test/helpers/media-tools.js';
 import { topLevelBoxTypes } from '../../test/helpers/mp4-boxes.js';
 import { TempDir } from '../../test/helpers/tmp.js';
+import { waitFor } from '../../test/helpers/wait.js';
 import { RecorderServiceToken } from './api.js';
 
 const tmp = new TempDir('spool-recorder-');
@@ -80,7 +81,7 @@ describe('recorder with the bus as the source', () => {
       async ({ spool, recordDir, finished }) => {
         for (const name of names) await publishClip(spool, name, { seconds: 1 });
         await spool.service(RecorderServiceToken).recovered;
-        while (finished.length < names.length) await new Promise((r) => setTimeout(r, 50));
+        await waitFor('finished recordings', () => (finished.length >= names.length ? true : undefined));
         for (const file of finished) {
           assert.equal(dirname(file.filePath), recordDir, file.filePath);
           assert.ok(existsSync(file.filePath));
@@ -107,7 +108,7 @@ describe('recorder with the bus as the source', () => {
       ['recorder.fileTemplate={streamName}-{login}-{videoCodec}-{audioCodec}-{duration}'],
       async ({ spool, recordDir, finished }) => {
         await publishClip(spool, 'clip', { login: 'carol', seconds: 4 });
-        while (finished.length < 1) await new Promise((r) => setTimeout(r, 50));
+        await waitFor('finished recordings', () => (finished.length >= 1 ? true : undefined));
         const [file] = finished;
         assert.match(file!.fileName, /^clip-carol-h264-aac-\d+\.mp4$/);
         const durationFromName = Number(/-(\d+)\.mp4$/.exec(file!.fileName)![1]);
@@ -127,7 +128,7 @@ describe('recorder with the bus as the source', () => {
       ['recorder.fileTemplate={streamName}', 'writer-mp4.moovFirst=false'],
       async ({ spool, recordDir, finished }) => {
         await publishClip(spool, 'last', { seconds: 2 });
-        while (finished.length < 1) await new Promise((r) => setTimeout(r, 50));
+        await waitFor('finished recordings', () => (finished.length >= 1 ? true : undefined));
         assert.deepEqual(await topLevelBoxTypes(join(recordDir, 'last.mp4')), ['ftyp', 'mdat', 'moov']);
       },
     );
@@ -135,7 +136,7 @@ describe('recorder with the bus as the source', () => {
       ['recorder.fileTemplate={streamName}', 'writer-mp4.reserveSpace=true', 'writer-mp4.reservedSpaceKb=64'],
       async ({ spool, recordDir, finished }) => {
         await publishClip(spool, 'reserved', { seconds: 2 });
-        while (finished.length < 1) await new Promise((r) => setTimeout(r, 50));
+        await waitFor('finished recordings', () => (finished.length >= 1 ? true : undefined));
         const path = join(recordDir, 'reserved.mp4');
         assert.deepEqual(await topLevelBoxTypes(path), ['ftyp', 'moov', 'free', 'mdat']);
         assert.equal(await decodeErrors(path), '');
@@ -165,7 +166,7 @@ describe('recorder with the bus as the source', () => {
       await assert.rejects(service.stop(stream.mediaSessionId), /no recording/);
       await service.start(stream.mediaSessionId);
       await stream.end('gone');
-      while (service.list().length > 0) await new Promise((r) => setTimeout(r, 20));
+      await waitFor('no running recording', () => (service.list().length === 0 ? true : undefined));
       assert.equal(finished.length, 1, 'the second recording saw no keyframe: no file, no hook');
     });
   });
