@@ -120,4 +120,13 @@ describe('parseProperties', () => {
     assert.deepEqual(parse(''), []);
     assert.deepEqual(parse('# only\n!comments\n\n'), []);
   });
+
+  test('escaped blanks at either end of a value are kept; a malformed \\u escape is refused with its line', () => {
+    assert.deepEqual(parse('a=x\\ \nc=\\ \\ lead  '), [entry('a', 'x ', 1), entry('c', '  lead', 2)]);
+    assert.throws(
+      () => parse('ok=1\nbad=\\u12zz'),
+      (error: unknown) =>
+        isSpoolError(error, 'SPOOL_ERR_CONFIG_FILE') && /line 2: malformed/.test(error.message),
+    );
+  });
 });

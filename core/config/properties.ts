@@ -32,7 +32,12 @@ export function parseProperties(text: string, fileName: string): PropertyEntry[]
         `${fileName} line ${startLine}: entry has no key: ${JSON.stringify(logical)}`,
       );
     }
-    entries.push({ key: unescape(key), value: unescape(value).trim(), line: startLine });
+    const where = `${fileName} line ${startLine}`;
+    entries.push({
+      key: unescape(key, where),
+      value: unescape(trimEndUnescaped(value), where),
+      line: startLine,
+    });
   }
   return entries;
 }
@@ -62,9 +67,26 @@ function splitEntry(line: string): { key: string; value: string } {
 
 const ESCAPES: Record<string, string> = { t: '\t', n: '\n', r: '\r', f: '\f' };
 
-function unescape(text: string): string {
-  return text.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_match, escaped: string) => {
-    if (escaped.length === 5) return String.fromCharCode(parseInt(escaped.slice(1), 16));
+/** Trailing blanks go (the reference's examples carry some), escaped ones (`\\ `) stay. */
+function trimEndUnescaped(text: string): string {
+  let end = text.length;
+  while (end > 0 && /[ \t\f]/.test(text[end - 1]!)) {
+    let backslashes = 0;
+    for (let i = end - 2; i >= 0 && text[i] === '\\'; i--) backslashes++;
+    if (backslashes % 2 === 1) break;
+    end--;
+  }
+  return text.slice(0, end);
+}
+
+function unescape(text: string, where: string): string {
+  return text.replace(/\\(u.{0,4}|.)/g, (_match, escaped: string) => {
+    if (escaped.startsWith('u')) {
+      if (!/^u[0-9a-fA-F]{4}$/.test(escaped)) {
+        throw new SpoolError('SPOOL_ERR_CONFIG_FILE', `${where}: malformed \\uXXXX escape "\\${escaped}"`);
+      }
+      return String.fromCharCode(parseInt(escaped.slice(1), 16));
+    }
     return ESCAPES[escaped] ?? escaped;
   });
 }
