@@ -28,7 +28,10 @@ export const ErrorCodes = {
   SPOOL_ERR_PUBLISH_REFUSED: { status: 403, summary: 'Publish refused' },
   SPOOL_ERR_UNKNOWN_TRACK: { status: 400, summary: 'Frame for a track the stream does not have' },
   SPOOL_ERR_BAD_REQUEST: { status: 400, summary: 'Bad request' },
+  SPOOL_ERR_UNAUTHORIZED: { status: 401, summary: 'Missing or invalid credentials' },
   SPOOL_ERR_NOT_FOUND: { status: 404, summary: 'Not found' },
+  SPOOL_ERR_METHOD_NOT_ALLOWED: { status: 405, summary: 'HTTP method not allowed for this path' },
+  SPOOL_ERR_PAYLOAD_TOO_LARGE: { status: 413, summary: 'Request body too large' },
   SPOOL_ERR_INTERNAL: { status: 500, summary: 'Internal error' },
 } as const;
 

@@ -170,4 +170,31 @@ describe('recorder with the bus as the source', () => {
       assert.equal(finished.length, 1, 'the second recording saw no keyframe: no file, no hook');
     });
   });
+
+  test('two concurrent on-demand starts for one stream leave exactly one recording running', async () => {
+    await withRecorder(['recorder.fileTemplate={streamName}'], async ({ spool }) => {
+      const service = spool.service(RecorderServiceToken);
+      const tracks = [media.video!.track, media.audio!.track];
+      const stream = await spool.bus.publish({
+        name: 'race',
+        login: '',
+        source: 'test',
+        record: false,
+        tracks,
+        query: {},
+      });
+      const [first, second] = await Promise.all([
+        service.start(stream.mediaSessionId),
+        service.start(stream.mediaSessionId),
+      ]);
+      assert.notEqual(first.recordingId, second.recordingId);
+      assert.deepEqual(
+        service.list().map((r) => r.recordingId),
+        [second.recordingId],
+      );
+      assert.equal(stream.subscriberCount, 1, 'the first recording was stopped, not left running unreferenced');
+      await stream.end('done');
+      await waitFor('no running recording', () => (service.list().length === 0 ? true : undefined));
+    });
+  });
 });

@@ -21,6 +21,7 @@ export class Recorder implements RecorderService, WriterRegistry {
   private readonly writers = new Map<string, ContainerWriter>();
   private readonly recordings = new Map<string, Recording>();
   private readonly background = new Set<Promise<unknown>>();
+  private readonly starting = new Map<string, Promise<RecordingStatus>>();
   private pool: FileWorkPool | undefined;
   private recoveryDone: Promise<readonly RecordedFile[]> = Promise.resolve([]);
   readonly recordDir: string;
@@ -89,9 +90,25 @@ export class Recorder implements RecorderService, WriterRegistry {
     }
   }
 
-  async start(
+  /** REST start: one call per stream at a time, so two concurrent calls never leave a stray recording. */
+  start(
     mediaSessionId: string,
     overrides: { fileTemplate?: string; rotation?: string } = {},
+  ): Promise<RecordingStatus> {
+    const previous = this.starting.get(mediaSessionId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.restart(mediaSessionId, overrides));
+    this.starting.set(mediaSessionId, next);
+    void next
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.starting.get(mediaSessionId) === next) this.starting.delete(mediaSessionId);
+      });
+    return next;
+  }
+
+  private async restart(
+    mediaSessionId: string,
+    overrides: { fileTemplate?: string; rotation?: string },
   ): Promise<RecordingStatus> {
     const stream = this.bus.get(mediaSessionId);
     if (stream === undefined)

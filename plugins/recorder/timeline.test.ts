@@ -24,7 +24,10 @@ test('rebases every track to the first frame, in its own timescale, keeping comp
   assert.equal(timeline.rebase(at(2, 44_100_000 + 1024), audio), undefined, 'audio before the first picture');
   const sound = timeline.rebase(at(2, 44_100_000 + 4096), audio)!;
   assert.deepEqual([sound.dts, sound.pts], [4096 - 2940, 4096 - 2940]);
-  assert.equal(timeline.startTimeMs, 1_000_000);
+  assert.ok(
+    Math.abs(timeline.startTimeMs! - 1_000_066.7) < 0.1,
+    '{startTime} is the first picture, not its decode time',
+  );
   assert.ok(Math.abs(timeline.endTimeMs! - 1_000_092.9) < 0.1);
 });
 

@@ -33,7 +33,6 @@ export class Timeline {
   }
 
   rebase(frame: Frame, track: Track): Frame | undefined {
-    const seconds = frame.dts / track.timescale;
     this.baseSeconds ??= frame.pts / track.timescale;
     const base = Math.round(this.baseSeconds * track.timescale);
     const dts = frame.dts - base;
@@ -48,8 +47,9 @@ export class Timeline {
       return undefined;
     }
     this.lastDts.set(track.id, dts);
-    const ms = seconds * 1000;
-    this.firstMs ??= ms;
+    // {startTime}/{endTime}: presentation times, so B-frame reordering never makes them negative.
+    const ms = (frame.pts / track.timescale) * 1000;
+    this.firstMs ??= this.baseSeconds * 1000;
     this.lastMs = Math.max(this.lastMs ?? ms, ms);
     return { ...frame, dts, pts };
   }

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { StreamBus } from '../../core/index.js';
+import type { RecorderService } from '../recorder/api.js';
+import { withOpenApiRoute, type OpenApiDocument } from './openapi.js';
+import { REST_PREFIX, restRouter } from './router.js';
+import { restRoutes } from './routes.js';
+
+const deps = { bus: {} as StreamBus, recorder: {} as RecorderService };
+
+function build(authEnabled: boolean) {
+  const options = { authEnabled, maxBodyBytes: 1024 };
+  const routes = withOpenApiRoute(restRoutes(deps), options);
+  const router = restRouter(routes, { ...options, tokens: ['t'] });
+  const document = routes.find((r) => r.path === '/openapi.json')!.handle(undefined) as OpenApiDocument;
+  return { routes, router, document };
+}
+
+/** "POST /stream/find" for every operation the router serves (HEAD comes with GET). */
+function served(router: ReturnType<typeof restRouter>): string[] {
+  const operations = new Set<string>();
+  for (const layer of router.stack) {
+    const methods = layer.methods.filter((m) => m !== 'HEAD');
+    if (methods.length !== 1) continue; // the auth guard and the 405/OPTIONS layers take every method
+    operations.add(`${methods[0]} ${String(layer.path).slice(REST_PREFIX.length)}`);
+  }
+  return [...operations].sort();
+}
+
+function documented(document: OpenApiDocument): string[] {
+  return Object.entries(document.paths)
+    .flatMap(([path, operations]) => Object.keys(operations).map((m) => `${m.toUpperCase()} ${path}`))
+    .sort();
+}
+
+describe('the OpenAPI document', () => {
+  test('documents exactly the methods the router serves', () => {
+    for (const authEnabled of [false, true]) {
+      const { router, document } = build(authEnabled);
+      assert.deepEqual(documented(document), served(router));
+    }
+    assert.deepEqual(documented(build(false).document), [
+      'GET /openapi.json',
+      'POST /recorder/find_all',
+      'POST /recorder/startup',
+      'POST /recorder/terminate',
+      'POST /stream/find',
+      'POST /stream/find_all',
+      'POST /stream/startRecording',
+      'POST /stream/stopRecording',
+    ]);
+  });
+
+  test('gives every method its statuses, bodies and a unique operationId', () => {
+    const { routes, document } = build(false);
+    const ids = new Set<string>();
+    for (const route of routes) {
+      const operation = document.paths[route.path]![route.method]!;
+      ids.add(operation.operationId);
+      assert.equal(operation.requestBody?.content['application/json'].schema, route.body);
+      const statuses = Object.keys(operation.responses);
+      assert.ok(statuses.includes('200') && !statuses.includes('401'), route.path);
+      assert.equal(statuses.includes('404'), route.notFound !== undefined, route.path);
+      assert.equal(
+        statuses.includes('400') && statuses.includes('413'),
+        route.body !== undefined,
+        route.path,
+      );
+    }
+    assert.equal(ids.size, routes.length);
+    assert.deepEqual(document.security, []);
+    assert.match(JSON.stringify(document.paths['/recorder/startup']), /"rotation"/);
+  });
+
+  test('with auth on, every method requires the bearer token and may answer 401', () => {
+    const { document } = build(true);
+    assert.deepEqual(document.security, [{ bearerAuth: [] }]);
+    for (const operations of Object.values(document.paths)) {
+      for (const operation of Object.values(operations)) assert.ok('401' in operation.responses);
+    }
+  });
+});
