@@ -192,7 +192,11 @@ describe('recorder with the bus as the source', () => {
         service.list().map((r) => r.recordingId),
         [second.recordingId],
       );
-      assert.equal(stream.subscriberCount, 1, 'the first recording was stopped, not left running unreferenced');
+      assert.equal(
+        stream.subscriberCount,
+        1,
+        'the first recording was stopped, not left running unreferenced',
+      );
       await stream.end('done');
       await waitFor('no running recording', () => (service.list().length === 0 ? true : undefined));
     });
