@@ -1,8 +1,10 @@
 /**
- * Workaround for mediabunny 1.61's fragmented MP4 muxer keeping the metadata of every sample it has written
- * (~140 bytes per sample, ~36 MB per hour of 30 fps video + 44.1 kHz AAC) in `finalizedChunks`, only to write
- * the `mfra` index at the end, which reads nothing but each chunk's first sample. After each fragment we cut
- * older chunks down to their first sample. This reaches into mediabunny internals: every access is
+ * Workaround for mediabunny 1.61's fragmented MP4 muxer keeping every chunk it has written, with the
+ * metadata of every sample (~140 bytes per sample, ~36 MB per hour of 30 fps video + 44.1 kHz AAC), in
+ * `finalizedChunks`, only to write the optional `mfra` random-access index at the end — which Spool's
+ * finalizer never reads. After each fragment we keep only the newest chunk of each list, so memory and
+ * the cost of this check stay constant however long the recording (the `mfra` then indexes the last
+ * fragment only, which is valid). This reaches into mediabunny internals: every access is
  * shape-checked, and when the shape differs (another mediabunny version) it does nothing.
  */
 import type { Output } from 'mediabunny';
@@ -34,16 +36,15 @@ function muxerOf(output: Output): MuxerShape | null {
   return muxer as MuxerShape;
 }
 
-/** Returns a function to call after each fragment; it trims the sample lists of chunks already written. */
+/** Returns a function to call after each fragment; it drops the chunks of fragments already written. */
 export function createRetentionTrimmer(output: Output): () => void {
-  let trimmedUpTo = 0;
+  const keepNewest = (chunks: RetainedChunk[]): void => {
+    if (chunks.length > 1) chunks.splice(0, chunks.length - 1);
+  };
   return () => {
     const muxer = muxerOf(output);
     if (!muxer) return;
-    const chunks = muxer.finalizedChunks;
-    for (; trimmedUpTo < chunks.length; trimmedUpTo++) {
-      const chunk = chunks[trimmedUpTo];
-      if (chunk && chunk.samples.length > 1) chunk.samples.length = 1;
-    }
+    keepNewest(muxer.finalizedChunks);
+    for (const track of muxer.trackDatas) keepNewest(track.finalizedChunks);
   };
 }
