@@ -1,7 +1,7 @@
 /**
  * node-media-server 4.4.3 embedded as an RTMP protocol engine, publish only. NMS does the
  * handshake, chunking and AMF; Spool decides every publish and takes every media packet.
- * Facts behind each patch: /tmp/nms-proto/FINDINGS.md (measured against 4.4.3).
+ * Each patch below says which 4.4.3 behaviour it works around (measured; see docs/recording.md).
  *
  * NMS keeps module-global state (config, sessions, its logger), so one RtmpServer runs per process
  * at a time. Its publish path is not used at all: a publish Spool accepts is answered here and
