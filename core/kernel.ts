@@ -57,6 +57,8 @@ export class Spool {
   private readonly host: PluginHost;
   private state: SpoolState = 'created';
   private stopPromise: Promise<void> | undefined;
+  /** The kernel's own logger (lines carry plugin: "kernel"). */
+  readonly log: Logger;
 
   private constructor(
     readonly config: KernelConfig,
@@ -65,6 +67,7 @@ export class Spool {
     readonly plugins: readonly LoadedPlugin[],
   ) {
     const log = pluginLogger(rootLog, 'kernel');
+    this.log = log;
     this.metrics = createKernelMetrics();
     this.hooks = new Hooks(rootLog);
     this.hooks.tap('kernel', 'pluginError', ({ plugin }) => {
@@ -150,10 +153,6 @@ export class Spool {
 
   get httpPort(): number {
     return this.http.port;
-  }
-
-  get log(): Logger {
-    return pluginLogger(this.rootLog, 'kernel');
   }
 
   health(): { ok: boolean; status: string; plugins: ReadonlyArray<{ name: string; state: string }> } {

@@ -182,4 +182,23 @@ describe('RTMP publish to MP4 recording', () => {
       await spool.stop();
     }
   });
+
+  test('an audio-only RTMP publish is recorded to MP4 with AAC', async () => {
+    const { spool, recordDir, finished, rtmp } = await startSpool(['recorder.fileTemplate={streamName}']);
+    try {
+      const publisher = new RtmpPublisher({ url: `${rtmp}/radio?record=true`, seconds: 3, video: false });
+      assert.equal((await publisher.exited).code, 0, publisher.stderr);
+      await waitFor('the recording', () => (finished.length > 0 ? true : undefined));
+      const path = join(recordDir, 'radio.mp4');
+      assert.equal(await decodeErrors(path), '');
+      const probe = await ffprobe(path);
+      assert.deepEqual(
+        probe.streams.map((s) => [s.codec_type, s.codec_name]),
+        [['audio', 'aac']],
+      );
+      assert.ok(Math.abs(Number(probe.format.duration) - 3) <= 0.3, `duration ${probe.format.duration}`);
+    } finally {
+      await spool.stop();
+    }
+  });
 });

@@ -6,6 +6,7 @@ import {
   Mp4OutputFormat,
   Output,
 } from 'mediabunny';
+import { aac, h264 } from '../../core/index.js';
 import { createRetentionTrimmer } from './mediabunny-retention.js';
 
 /** H.264 track: frames are AVCC (4-byte NAL lengths), SPS/PPS live in `avcC`. */
@@ -218,7 +219,7 @@ export class FragmentedMp4Writer {
     track.pendingConfig = false;
     return {
       decoderConfig: {
-        codec: avcCodecString(video.avcC),
+        codec: h264.avcCodecString(h264.parseAvcC(video.avcC)),
         codedWidth: video.width,
         codedHeight: video.height,
         description: video.avcC,
@@ -232,23 +233,11 @@ export class FragmentedMp4Writer {
     track.pendingConfig = false;
     return {
       decoderConfig: {
-        codec: aacCodecString(audio.audioSpecificConfig),
+        codec: aac.aacCodecString(aac.parseAudioSpecificConfig(audio.audioSpecificConfig)),
         sampleRate: audio.sampleRate,
         numberOfChannels: audio.channels,
         description: audio.audioSpecificConfig,
       },
     };
   }
-}
-
-/** `avc1.PPCCLL` from the avcC's profile, constraint and level bytes. */
-export function avcCodecString(avcC: Uint8Array): string {
-  const hex = (byte: number | undefined): string => (byte ?? 0).toString(16).padStart(2, '0');
-  return `avc1.${hex(avcC[1])}${hex(avcC[2])}${hex(avcC[3])}`;
-}
-
-/** `mp4a.40.N` from the AudioSpecificConfig's object type. */
-export function aacCodecString(asc: Uint8Array): string {
-  const objectType = (asc[0] ?? 0x10) >> 3;
-  return `mp4a.40.${objectType}`;
 }
