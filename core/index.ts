@@ -30,3 +30,4 @@ export { default as Router } from '@koa/router';
 export { positiveInteger } from './config/schema.js';
 export * as h264 from './codecs/h264.js';
 export * as aac from './codecs/aac.js';
+export * as opus from './codecs/opus.js';

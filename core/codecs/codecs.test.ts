@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ffmpeg } from '../../test/helpers/media-tools.js';
 import { aacCodecString, buildAudioSpecificConfig, parseAudioSpecificConfig } from './aac.js';
+import { buildOpusHead, opusPacketSamples, parseOpusHead } from './opus.js';
 import {
   NAL_TYPE,
   avcCodecString,
@@ -66,5 +67,24 @@ describe('AAC', () => {
       samplesPerFrame: 1024,
     });
     assert.throws(() => parseAudioSpecificConfig(Uint8Array.of(0x16, 0x88)), /sample rate index/);
+  });
+});
+
+describe('Opus', () => {
+  test('packet durations come from the TOC byte', () => {
+    // config 31 (CELT 20 ms), code 0: one frame of 960 samples.
+    assert.equal(opusPacketSamples(new Uint8Array([(31 << 3) | 0, 0])), 960);
+    // config 1 (SILK 20 ms), code 1: two frames.
+    assert.equal(opusPacketSamples(new Uint8Array([(1 << 3) | 1, 0])), 1920);
+    // config 16 (CELT 2.5 ms), code 3 with 4 frames.
+    assert.equal(opusPacketSamples(new Uint8Array([(16 << 3) | 3, 4])), 480);
+    assert.equal(opusPacketSamples(new Uint8Array([])), 0);
+  });
+
+  test('OpusHead round-trips', () => {
+    const head = buildOpusHead({ channels: 2, preSkip: 312, inputSampleRate: 48000 });
+    assert.equal(head.length, 19);
+    assert.deepEqual(parseOpusHead(head), { channels: 2, preSkip: 312, inputSampleRate: 48000 });
+    assert.throws(() => parseOpusHead(new Uint8Array(19)), /not an OpusHead/);
   });
 });

@@ -1,4 +1,15 @@
-import { createToken, type Frame, type Logger, type RecordedFile, type Track } from '../../core/index.js';
+import {
+  createToken,
+  type AudioCodec,
+  type AudioTrack,
+  type Frame,
+  type Logger,
+  type RecordedFile,
+  type Track,
+} from '../../core/index.js';
+import type { FileTask } from './file-work-worker.js';
+
+export type { FileTask } from './file-work-worker.js';
 
 /**
  * What a container writer plugin (writer-mp4, writer-webm …) gives the recorder. The recorder
@@ -9,6 +20,11 @@ export interface ContainerWriter {
   readonly container: string;
   /** File extension without the dot. */
   readonly extension: string;
+  /**
+   * Audio codecs the container holds, preferred first. Audio in another codec is transcoded to the
+   * first one (by the transcoder plugin) or, without it, left out of the file with a warning.
+   */
+  readonly audioCodecs: readonly AudioCodec[];
   /** Why these tracks cannot be written (a codec the container cannot hold), or undefined. */
   unsupported(tracks: readonly Track[]): string | undefined;
   /** Opens a crash-safe file in record_tmp_dir; tracks carry their decoder configs. */
@@ -79,3 +95,57 @@ export interface RecorderService {
 }
 
 export const RecorderServiceToken = createToken<RecorderService>('recorder.service');
+
+/**
+ * The recorder's worker pool (file_recorder_thread_pool_max_size threads): finalizing, recovering
+ * and cutting recordings run here, never on the ingest event loop.
+ */
+export interface FileWork {
+  run<T>(task: FileTask): Promise<T>;
+  /** Tasks waiting for a free thread. */
+  readonly queued: number;
+}
+
+export const FileWorkToken = createToken<FileWork>('recorder.fileWork');
+
+/**
+ * Converts one audio track to another codec while recording (the transcoder plugin provides it).
+ * `push` never blocks ingest: input is queued, and converted frames arrive through `onFrame`
+ * with timestamps continuous from the first input frame's pts, in the output track's timescale.
+ */
+export interface AudioTranscoder {
+  /** The converted track, decoder configuration included, known before the first frame. */
+  readonly output: AudioTrack;
+  /** Queues one input frame (in decode order). */
+  push(frame: Frame): void;
+  /** Flushes the converter; resolves after the last converted frame was passed to onFrame. */
+  close(): Promise<void>;
+  /** Stops at once without flushing (the recording failed or is being torn down). */
+  abort(): void;
+}
+
+export interface AudioTranscoderOptions {
+  readonly input: AudioTrack;
+  readonly to: AudioCodec;
+  readonly log: Logger;
+  /** Each converted frame, in order; the recorder writes it to the file. */
+  readonly onFrame: (frame: Frame) => void;
+  /**
+   * The converter failed (helper process died, stalled or printed an error). Called once; no frames
+   * follow. The recorder counts it as a recording error.
+   */
+  readonly onError: (error: Error) => void;
+}
+
+export interface AudioTranscoderFactory {
+  /** Whether this factory converts `from` into `to`. */
+  supports(from: AudioCodec, to: AudioCodec): boolean;
+  open(options: AudioTranscoderOptions): AudioTranscoder;
+}
+
+/** The transcoder plugin registers its factory here (it lists 'recorder' in dependsOn). */
+export interface TranscoderRegistry {
+  registerTranscoder(factory: AudioTranscoderFactory): void;
+}
+
+export const TranscoderRegistryToken = createToken<TranscoderRegistry>('recorder.transcoders');

@@ -1,5 +1,5 @@
 import { HooksToken, definePlugin } from '../../core/index.js';
-import { RecorderServiceToken, WriterRegistryToken } from './api.js';
+import { FileWorkToken, RecorderServiceToken, TranscoderRegistryToken, WriterRegistryToken } from './api.js';
 import { recorderSchema, type RecorderConfig } from './config.js';
 import { Recorder } from './recorder.js';
 
@@ -17,6 +17,8 @@ export default definePlugin<RecorderConfig>({
     );
     ctx.provide(WriterRegistryToken, recorder);
     ctx.provide(RecorderServiceToken, recorder);
+    ctx.provide(TranscoderRegistryToken, recorder);
+    ctx.provide(FileWorkToken, recorder);
     ctx.hooks.published.tap(({ stream }) => recorder.onPublished(stream));
     ctx.hooks.unpublished.tap(({ stream }) => recorder.onUnpublished(stream.mediaSessionId));
     ctx.hooks.ready.tap(() => {

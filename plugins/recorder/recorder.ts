@@ -9,7 +9,16 @@ import {
   type Stream,
   type StreamBus,
 } from '../../core/index.js';
-import type { ContainerWriter, RecorderService, RecordingStatus, WriterRegistry } from './api.js';
+import type {
+  AudioTranscoderFactory,
+  ContainerWriter,
+  FileTask,
+  FileWork,
+  RecorderService,
+  RecordingStatus,
+  TranscoderRegistry,
+  WriterRegistry,
+} from './api.js';
 import type { RecorderConfig } from './config.js';
 import { FileWorkPool } from './file-work-pool.js';
 import { decideRecording } from './policy.js';
@@ -17,8 +26,9 @@ import { Recording } from './recording.js';
 import { recoverOrphans } from './recovery.js';
 
 /** The recorder's state: writers, running recordings by stream, the worker pool. */
-export class Recorder implements RecorderService, WriterRegistry {
+export class Recorder implements RecorderService, WriterRegistry, TranscoderRegistry, FileWork {
   private readonly writers = new Map<string, ContainerWriter>();
+  private readonly transcoders: AudioTranscoderFactory[] = [];
   private readonly recordings = new Map<string, Recording>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly starting = new Map<string, Promise<RecordingStatus>>();
@@ -48,6 +58,20 @@ export class Recorder implements RecorderService, WriterRegistry {
 
   get(container: string): ContainerWriter | undefined {
     return this.writers.get(container);
+  }
+
+  registerTranscoder(factory: AudioTranscoderFactory): void {
+    this.transcoders.push(factory);
+  }
+
+  /** FileWork: a task on the worker pool (after start). */
+  run<T>(task: FileTask): Promise<T> {
+    if (this.pool === undefined) return Promise.reject(new Error('the recorder has not started'));
+    return this.pool.run<T>(task);
+  }
+
+  get queued(): number {
+    return this.pool?.queued ?? 0;
   }
 
   async open(): Promise<void> {
@@ -174,6 +198,7 @@ export class Recorder implements RecorderService, WriterRegistry {
     const recording = new Recording({
       stream,
       writer,
+      transcoders: this.transcoders,
       settings,
       naming: {
         template: settings.fileTemplate,
@@ -195,7 +220,10 @@ export class Recorder implements RecorderService, WriterRegistry {
     return recording;
   }
 
-  /** record_formats (and record_h264_to_ts) pick the container by the video codec. */
+  /**
+   * record_formats (and record_h264_to_ts) pick the container by the video codec; audio-only
+   * streams always go to MP4 (with AAC, transcoded when the source is not).
+   */
   private containerFor(stream: Stream): string {
     const video = stream.tracks.find((t) => t.kind === 'video');
     if (video === undefined) return 'mp4';

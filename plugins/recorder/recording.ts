@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type {
+  AudioCodec,
+  AudioTrack,
   Frame,
   Logger,
   RecordedFile,
@@ -12,7 +14,8 @@ import type {
   Track,
 } from '../../core/index.js';
 import { errorMessage } from '../../core/index.js';
-import type { ContainerWriter, RecordingFileWriter } from './api.js';
+import type { AudioTranscoderFactory, ContainerWriter, RecordingFileWriter } from './api.js';
+import { ConvertedAudio, planTracks } from './audio-conversion.js';
 import { finalizeRecording, type FinalizeDeps } from './finalize-recording.js';
 import { recordingFileName, type NamingPolicy, type TemplateValues } from './file-name.js';
 import { writeJournal, type RecordingJournal } from './journal.js';
@@ -21,6 +24,8 @@ import { Timeline } from './timeline.js';
 export interface RecordingOptions {
   readonly stream: Stream;
   readonly writer: ContainerWriter;
+  /** Audio converters (the transcoder plugin); empty when it is disabled. */
+  readonly transcoders: readonly AudioTranscoderFactory[];
   readonly settings: RecordingSettings;
   readonly naming: NamingPolicy;
   readonly recordDir: string;
@@ -46,6 +51,10 @@ export class Recording {
   private readonly tracks = new Map<number, Track>();
   private fileTrackIds = new Set<number>();
   private file: RecordingFileWriter | undefined;
+  /** Source audio track id → its converter, for audio the container cannot hold. */
+  private readonly converted = new Map<number, ConvertedAudio>();
+  /** Writes to the file, one at a time and in order (converted audio arrives on its own schedule). */
+  private writes: Promise<void> = Promise.resolve();
   private journal: RecordingJournal | undefined;
   private state: RecordingState = 'waiting';
   private endReason: RecordingEndReason | undefined;
@@ -131,42 +140,60 @@ export class Recording {
     }
     const rebased = this.timeline.rebase(frame, track);
     if (rebased === undefined) return;
-    try {
-      await this.file.write(rebased);
-      if (this.journal !== undefined && this.journal.values.startTime === undefined) {
-        // The first frame fixes {startTime}; keep it for a recovery after a crash.
-        this.journal = {
-          ...this.journal,
-          values: { ...this.journal.values, startTime: this.timeline.startTimeMs! },
-        };
-        await writeJournal(this.journal);
-      }
-    } catch (error) {
-      // Skip to the next keyframe rather than lose the recording (the error policy counts it).
-      this.skipUntilKeyframe = true;
-      this.options.onError('write', error);
+    const converter = this.converted.get(frame.trackId);
+    if (converter !== undefined) converter.push(rebased);
+    else await this.write(rebased);
+    if (this.journal !== undefined && this.journal.values.startTime === undefined) {
+      // The first frame fixes {startTime}; keep it for a recovery after a crash.
+      this.journal = {
+        ...this.journal,
+        values: { ...this.journal.values, startTime: this.timeline.startTimeMs! },
+      };
+      await writeJournal(this.journal);
     }
   }
 
+  /** Queues a frame for the file; resolves when it is written (backpressure for the bus loop). */
+  private write(frame: Frame): Promise<void> {
+    const file = this.file;
+    if (file === undefined) return Promise.resolve();
+    this.writes = this.writes.then(async () => {
+      try {
+        await file.write(frame);
+      } catch (error) {
+        // Skip to the next keyframe rather than lose the recording (the error policy counts it).
+        this.skipUntilKeyframe = true;
+        this.options.onError('write', error);
+      }
+    });
+    return this.writes;
+  }
+
   private async open(): Promise<void> {
-    const usable = [...this.tracks.values()].filter((t) => t.config !== undefined);
-    const skipped = [...this.tracks.values()].filter((t) => t.config === undefined);
-    for (const track of skipped) {
+    const { writer, transcoders } = this.options;
+    const plan = planTracks([...this.tracks.values()], writer, transcoders);
+    for (const { track, reason } of plan.leftOut) {
       this.log.warn(
         { trackId: track.id },
-        `${track.kind} track has no decoder configuration; recorded without it`,
+        `${track.kind} track (${track.codec}) recorded without: ${reason}`,
       );
     }
-    const reason = this.options.writer.unsupported(usable);
+    const fileTracks = plan.fileTracks.map((track) => {
+      const conversion = plan.conversions.get(track.id);
+      if (conversion === undefined) return track;
+      const converter = this.openConverter(conversion.input, conversion.to);
+      return converter.output;
+    });
+    const reason = writer.unsupported(fileTracks);
     if (reason !== undefined) {
       this.state = 'failed';
-      this.log.error(
-        `cannot record "${this.streamInfo.name}" to ${this.options.writer.container}: ${reason}`,
-      );
+      this.log.error(`cannot record "${this.streamInfo.name}" to ${writer.container}: ${reason}`);
+      for (const converter of this.converted.values()) converter.abort();
+      this.converted.clear();
       this.subscription.close();
       return;
     }
-    const { writer, tmpDir, recordDir, naming } = this.options;
+    const { tmpDir, recordDir, naming } = this.options;
     const tmpPath = join(tmpDir, `.spool-${this.id}.${writer.extension}`);
     this.journal = {
       version: 1,
@@ -180,13 +207,36 @@ export class Recording {
       source: this.streamInfo.source,
     };
     await writeJournal(this.journal);
-    this.file = await writer.open({ tmpPath, tracks: usable, log: this.log });
-    this.fileTrackIds = new Set(usable.map((t) => t.id));
+    try {
+      this.file = await writer.open({ tmpPath, tracks: fileTracks, log: this.log });
+    } catch (error) {
+      for (const converter of this.converted.values()) converter.abort();
+      throw error;
+    }
+    this.fileTrackIds = new Set(fileTracks.map((t) => t.id));
     this.state = 'writing';
     this.log.info(
       { tmpPath },
       `recording "${this.streamInfo.name}" to ${writer.container} (${this.options.settings.origin})`,
     );
+  }
+
+  private openConverter(input: AudioTrack, to: AudioCodec): ConvertedAudio {
+    const factory = this.options.transcoders.find((f) => f.supports(input.codec, to))!;
+    const converter = new ConvertedAudio({
+      input,
+      to,
+      factory,
+      log: this.log.child({ trackId: input.id, transcode: `${input.codec}->${to}` }),
+      onFrame: (frame) => void this.write(frame),
+      onError: (error, fatal) => {
+        this.options.onError('transcode', error);
+        if (fatal) void this.stop('errors');
+      },
+    });
+    this.converted.set(input.id, converter);
+    this.log.info(`${input.codec} audio is transcoded to ${to} for ${this.options.writer.container}`);
+    return converter;
   }
 
   private startValues(): TemplateValues {
@@ -207,6 +257,7 @@ export class Recording {
   private async finish(): Promise<RecordedFile | undefined> {
     const reason = this.endReason ?? 'stopped';
     if (this.file === undefined || this.journal === undefined) {
+      for (const converter of this.converted.values()) converter.abort();
       if (this.state !== 'failed') this.state = 'finished';
       this.log.info(
         `recording of "${this.streamInfo.name}" ended (${reason}) before its first keyframe: no file`,
@@ -216,6 +267,9 @@ export class Recording {
     this.state = 'finishing';
     const journal = this.journal;
     try {
+      // Converted audio still in the transcoders goes in before the file closes.
+      await Promise.all([...this.converted.values()].map((c) => c.close()));
+      await this.writes;
       await this.file.close();
     } catch (error) {
       this.log.error({ err: error }, 'closing the recording file failed; finalizing what is on disk');

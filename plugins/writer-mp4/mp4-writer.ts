@@ -22,6 +22,7 @@ export interface Mp4WriterSettings {
 export class Mp4ContainerWriter implements ContainerWriter {
   readonly container = 'mp4';
   readonly extension = 'mp4';
+  readonly audioCodecs = ['aac'] as const;
   readonly finalizer = {
     module: new URL('./finalize.js', import.meta.url).href,
     exportName: 'finalizeFragmentedMp4',

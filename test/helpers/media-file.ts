@@ -5,8 +5,16 @@
  */
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ALL_FORMATS, EncodedPacketSink, FilePathSource, Input } from 'mediabunny';
+import {
+  ALL_FORMATS,
+  EncodedPacketSink,
+  FilePathSource,
+  Input,
+  type InputAudioTrack,
+  type InputVideoTrack,
+} from 'mediabunny';
 import type { AudioTrack, Frame, VideoTrack } from '../../core/media.js';
+import { buildOpusHead, opusPacketSamples } from '../../core/codecs/opus.js';
 import { ffmpeg } from './media-tools.js';
 import { TempDir } from './tmp.js';
 
@@ -17,19 +25,19 @@ export const VIDEO_TIMESCALE = 90000;
 export const AAC_FRAME_SAMPLES = 1024;
 
 export interface MediaFile {
-  /** H.264: frames AVCC, `track.config` the avcC; decode order, dts <= pts. */
+  /** H.264: frames AVCC, `track.config` the avcC; VP8: no config; decode order, dts <= pts. */
   video?: { track: VideoTrack; frames: Frame[] };
-  /** AAC: frames raw, `track.config` the AudioSpecificConfig; pts = dts = k x 1024. */
+  /** AAC (config: AudioSpecificConfig, pts = dts = k x 1024) or Opus (config: OpusHead, 48 kHz, k x 960). */
   audio?: { track: AudioTrack; frames: Frame[] };
   /** Length of one pass over the file in seconds (the longer track). */
   durationS: number;
 }
 
 /**
- * Reads an MP4 with mediabunny (Input + EncodedPacketSink). Video: H.264 only, 90 kHz timestamps, dts rebuilt
- * as an encoder emits it (sorted pts shifted back by the reorder delay, since mediabunny gives pts only).
- * Audio: AAC only, timestamps from sample counts; the encoder-priming frame (negative pts, hidden by the
- * file's edit list) is skipped.
+ * Reads a test file with mediabunny (Input + EncodedPacketSink). Video: H.264 (AVCC, avcC config) or VP8, at 90 kHz,
+ * dts rebuilt as an encoder emits it (sorted pts shifted back by the reorder delay, since mediabunny gives pts only).
+ * Audio: AAC (AudioSpecificConfig) or Opus (OpusHead), timestamps from sample counts so they stay exact; the
+ * encoder-priming frame (negative pts, hidden by the file's edit list) is skipped.
  */
 export async function readMediaFile(path: string): Promise<MediaFile> {
   const input = new Input({ source: new FilePathSource(path), formats: ALL_FORMATS });
@@ -37,83 +45,114 @@ export async function readMediaFile(path: string): Promise<MediaFile> {
     const media: MediaFile = { durationS: 0 };
     const videoTrack = await input.getPrimaryVideoTrack();
     if (videoTrack) {
-      if (videoTrack.codec !== 'avc')
-        throw new Error(`${path}: video codec ${videoTrack.codec}, expected H.264`);
-      const config = await videoTrack.getDecoderConfig();
-      if (!config?.description) throw new Error(`${path}: video track has no avcC`);
-      const frames: Frame[] = [];
-      const pts: number[] = [];
-      const packets: { data: Uint8Array; keyframe: boolean }[] = [];
-      for await (const packet of new EncodedPacketSink(videoTrack).packets()) {
-        packets.push({ data: packet.data, keyframe: packet.type === 'key' });
-        pts.push(Math.round(packet.timestamp * VIDEO_TIMESCALE));
-      }
-      const dts = encoderDts(pts);
-      packets.forEach((packet, i) =>
-        frames.push({
-          trackId: VIDEO_TRACK_ID,
-          data: packet.data,
-          pts: pts[i] ?? 0,
-          dts: dts[i] ?? 0,
-          keyframe: packet.keyframe,
-          arrivalMs: 0,
-        }),
-      );
-      media.video = {
-        track: {
-          id: VIDEO_TRACK_ID,
-          kind: 'video',
-          codec: 'h264',
-          timescale: VIDEO_TIMESCALE,
-          config: toBytes(config.description),
-          width: await videoTrack.getCodedWidth(),
-          height: await videoTrack.getCodedHeight(),
-        },
-        frames,
-      };
+      media.video = await readVideo(path, videoTrack);
+      const { frames } = media.video;
       media.durationS = (frames.length * videoFrameDuration(frames)) / VIDEO_TIMESCALE;
     }
     const audioTrack = await input.getPrimaryAudioTrack();
     if (audioTrack) {
-      if (audioTrack.codec !== 'aac')
-        throw new Error(`${path}: audio codec ${audioTrack.codec}, expected AAC`);
-      const config = await audioTrack.getDecoderConfig();
-      if (!config?.description) throw new Error(`${path}: audio track has no AudioSpecificConfig`);
-      const sampleRate = config.sampleRate;
-      const frames: Frame[] = [];
-      let start: number | undefined;
-      for await (const packet of new EncodedPacketSink(audioTrack).packets()) {
-        if (packet.timestamp < 0) continue; // encoder priming, hidden by the edit list
-        start ??= Math.round(packet.timestamp * sampleRate);
-        const pts = start + frames.length * AAC_FRAME_SAMPLES;
-        frames.push({
-          trackId: AUDIO_TRACK_ID,
-          data: packet.data,
-          pts,
-          dts: pts,
-          keyframe: true,
-          arrivalMs: 0,
-        });
-      }
-      media.audio = {
-        track: {
-          id: AUDIO_TRACK_ID,
-          kind: 'audio',
-          codec: 'aac',
-          timescale: sampleRate,
-          sampleRate,
-          channels: config.numberOfChannels,
-          config: toBytes(config.description),
-        },
-        frames,
-      };
-      media.durationS = Math.max(media.durationS, (frames.length * AAC_FRAME_SAMPLES) / sampleRate);
+      media.audio = await readAudio(path, audioTrack);
+      const { frames, track } = media.audio;
+      const last = frames.at(-1);
+      if (last)
+        media.durationS = Math.max(media.durationS, (last.pts + frameSamples(frames)) / track.sampleRate);
     }
     if (!media.video && !media.audio) throw new Error(`${path}: no video or audio track`);
     return media;
   } finally {
     input.dispose();
   }
+}
+
+async function readVideo(
+  path: string,
+  videoTrack: InputVideoTrack,
+): Promise<NonNullable<MediaFile['video']>> {
+  const codec = videoTrack.codec === 'avc' ? 'h264' : videoTrack.codec === 'vp8' ? 'vp8' : undefined;
+  if (codec === undefined) throw new Error(`${path}: video codec ${videoTrack.codec}, expected H.264 or VP8`);
+  const config = await videoTrack.getDecoderConfig();
+  if (codec === 'h264' && !config?.description) throw new Error(`${path}: video track has no avcC`);
+  const pts: number[] = [];
+  const packets: { data: Uint8Array; keyframe: boolean }[] = [];
+  for await (const packet of new EncodedPacketSink(videoTrack).packets()) {
+    packets.push({ data: packet.data, keyframe: packet.type === 'key' });
+    pts.push(Math.round(packet.timestamp * VIDEO_TIMESCALE));
+  }
+  const dts = encoderDts(pts);
+  const frames = packets.map((packet, i) => ({
+    trackId: VIDEO_TRACK_ID,
+    data: packet.data,
+    pts: pts[i] ?? 0,
+    dts: dts[i] ?? 0,
+    keyframe: packet.keyframe,
+    arrivalMs: 0,
+  }));
+  return {
+    track: {
+      id: VIDEO_TRACK_ID,
+      kind: 'video',
+      codec,
+      timescale: VIDEO_TIMESCALE,
+      ...(codec === 'h264' && config?.description ? { config: toBytes(config.description) } : {}),
+      width: await videoTrack.getCodedWidth(),
+      height: await videoTrack.getCodedHeight(),
+    },
+    frames,
+  };
+}
+
+async function readAudio(
+  path: string,
+  audioTrack: InputAudioTrack,
+): Promise<NonNullable<MediaFile['audio']>> {
+  const codec = audioTrack.codec === 'aac' ? 'aac' : audioTrack.codec === 'opus' ? 'opus' : undefined;
+  if (codec === undefined) throw new Error(`${path}: audio codec ${audioTrack.codec}, expected AAC or Opus`);
+  const config = await audioTrack.getDecoderConfig();
+  if (!config) throw new Error(`${path}: audio track has no decoder configuration`);
+  // Opus is always decoded at 48 kHz, whatever rate the source had; its timestamps count 48 kHz samples.
+  const sampleRate = codec === 'opus' ? 48000 : config.sampleRate;
+  const channels = config.numberOfChannels;
+  const description =
+    config.description !== undefined
+      ? toBytes(config.description)
+      : codec === 'opus'
+        ? buildOpusHead({ channels, preSkip: 312, inputSampleRate: 48000 })
+        : undefined;
+  if (!description) throw new Error(`${path}: audio track has no AudioSpecificConfig`);
+  const frames: Frame[] = [];
+  let next: number | undefined;
+  for await (const packet of new EncodedPacketSink(audioTrack).packets()) {
+    if (packet.timestamp < 0) continue; // encoder priming, hidden by the edit list
+    next ??= Math.round(packet.timestamp * sampleRate);
+    const samples = codec === 'aac' ? AAC_FRAME_SAMPLES : opusPacketSamples(packet.data);
+    frames.push({
+      trackId: AUDIO_TRACK_ID,
+      data: packet.data,
+      pts: next,
+      dts: next,
+      keyframe: true,
+      arrivalMs: 0,
+    });
+    next += samples;
+  }
+  return {
+    track: {
+      id: AUDIO_TRACK_ID,
+      kind: 'audio',
+      codec,
+      timescale: sampleRate,
+      sampleRate,
+      channels,
+      config: description,
+    },
+    frames,
+  };
+}
+
+/** Samples per audio frame (1024 for AAC, 960 for 20 ms Opus), from the first two frames. */
+export function frameSamples(frames: readonly Frame[]): number {
+  const [first, second] = frames;
+  return first && second ? second.pts - first.pts : AAC_FRAME_SAMPLES;
 }
 
 /** dts an encoder would emit: the sorted pts, shifted back by the largest reorder delay, so dts <= pts. */
@@ -194,10 +233,11 @@ function* loopAudio(audio: NonNullable<MediaFile['audio']>, totalS: number): Gen
   const { frames, track } = audio;
   const first = frames[0];
   if (!first) return;
-  const count = Math.floor((totalS * track.sampleRate) / AAC_FRAME_SAMPLES);
+  const samples = frameSamples(frames);
+  const count = Math.floor((totalS * track.sampleRate) / samples);
   for (let k = 0; k < count; k++) {
     const source = frames[k % frames.length] ?? first;
-    const pts = first.pts + k * AAC_FRAME_SAMPLES;
+    const pts = first.pts + k * samples;
     yield { ...source, pts, dts: pts };
   }
 }
@@ -208,18 +248,22 @@ export interface ClipOptions {
   bFrames: 0 | 2;
   /** WIDTHxHEIGHT, default 640x360. */
   size?: string;
-  /** Include an AAC 44.1 kHz stereo track (default true). */
+  /** Include an audio track, 440 Hz sine (default true): AAC 44.1 kHz stereo, or Opus 48 kHz stereo. */
   audio?: boolean;
-  /** Include an H.264 30 fps, 1 s GOP track (default true). */
+  /** Include a 30 fps, 1 s GOP video track (default true). */
   video?: boolean;
+  /** Video codec (default h264; vp8 ignores bFrames). */
+  videoCodec?: 'h264' | 'vp8';
+  /** Audio codec (default aac). */
+  audioCodec?: 'aac' | 'opus';
 }
 
 let clipDir: TempDir | undefined;
 const clips = new Map<string, Promise<string>>();
 
 /**
- * A test clip made by ffmpeg: H.264 (High, 30 fps, closed 1 s GOPs, testsrc2) and/or AAC-LC (44.1 kHz stereo,
- * 440 Hz sine). Generated once per process for each set of options, in a temp dir removed at exit; with
+ * A test clip made by ffmpeg: H.264 (High, 30 fps, closed 1 s GOPs, testsrc2) or VP8, and/or AAC-LC (44.1 kHz
+ * stereo, 440 Hz sine) or Opus (48 kHz stereo); MP4 for H.264 + AAC, WebM for VP8 + Opus, else Matroska. Generated once per process for each set of options, in a temp dir removed at exit; with
  * `path`, a copy is written there too. Resolves to the clip's path.
  */
 export function makeClip(options: ClipOptions): Promise<string>;
@@ -237,6 +281,8 @@ export async function makeClip(
     size: options.size ?? '640x360',
     audio: options.audio ?? true,
     video: options.video ?? true,
+    videoCodec: options.videoCodec ?? 'h264',
+    audioCodec: options.audioCodec ?? 'aac',
   };
   if (!normalized.audio && !normalized.video) throw new Error('makeClip: a clip needs video or audio');
   const key = JSON.stringify(normalized);
@@ -258,20 +304,37 @@ async function generateClip(options: Required<ClipOptions>): Promise<string> {
     clipDir = dir;
     process.once('exit', () => dir.cleanup());
   }
-  const name = `clip-${options.seconds}s-bf${options.bFrames}-${options.size}${options.video ? '-v' : ''}${options.audio ? '-a' : ''}.mp4`;
+  const video = options.video ? options.videoCodec : undefined;
+  const audio = options.audio ? options.audioCodec : undefined;
+  const extension =
+    (video ?? 'h264') === 'h264' && (audio ?? 'aac') === 'aac'
+      ? 'mp4'
+      : (video ?? 'vp8') === 'vp8' && (audio ?? 'opus') === 'opus'
+        ? 'webm'
+        : 'mkv';
+  const name = `clip-${options.seconds}s-bf${options.bFrames}-${options.size}-${video ?? 'none'}-${audio ?? 'none'}.${extension}`;
   const out = join(clipDir.path, name);
   const inputs: string[] = [];
   const codecs: string[] = [];
-  if (options.video) {
-    inputs.push('-f', 'lavfi', '-i', `testsrc2=size=${options.size}:rate=30`);
+  if (video) inputs.push('-f', 'lavfi', '-i', `testsrc2=size=${options.size}:rate=30`);
+  if (video === 'h264') {
     codecs.push(
       ...['-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p'],
       ...['-bf', String(options.bFrames), '-g', '30', '-keyint_min', '30', '-sc_threshold', '0'],
     );
+  } else if (video === 'vp8') {
+    codecs.push(
+      ...['-c:v', 'libvpx', '-b:v', '1M', '-deadline', 'realtime', '-cpu-used', '8', '-pix_fmt', 'yuv420p'],
+      ...['-g', '30', '-keyint_min', '30'],
+    );
   }
-  if (options.audio) {
-    inputs.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100,aformat=channel_layouts=stereo');
-    codecs.push('-c:a', 'aac', '-b:a', '128k', '-ar', '44100', '-ac', '2');
+  if (audio) {
+    const rate = audio === 'opus' ? 48000 : 44100;
+    inputs.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${rate},aformat=channel_layouts=stereo`);
+    codecs.push(
+      ...(audio === 'opus' ? ['-c:a', 'libopus', '-b:a', '64k'] : ['-c:a', 'aac', '-b:a', '128k']),
+      ...['-ar', String(rate), '-ac', '2'],
+    );
   }
   await ffmpeg(['-v', 'error', '-y', ...inputs, '-t', String(options.seconds), ...codecs, out]);
   return out;

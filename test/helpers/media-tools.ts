@@ -1,13 +1,47 @@
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const run = promisify(execFile);
 
-/** ffmpeg 4.1 and ffprobe shipped inside npm packages (installed by npm install). */
-export const FFMPEG = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
-export const FFPROBE = (require('@ffprobe-installer/ffprobe') as { path: string }).path;
+/**
+ * The system's ffmpeg and ffprobe (Debian's 5.1, which .ci/run installs: a newer, stricter decoder to judge
+ * files with) when they are on PATH, else the ones shipped inside npm packages (ffmpeg 4.1, installed by npm
+ * install). SPOOL_TEST_FFMPEG / SPOOL_TEST_FFPROBE override both. Under CI=true the system ones are required.
+ */
+export const FFMPEG = resolveTool('ffmpeg', 'SPOOL_TEST_FFMPEG', () => require('@ffmpeg-installer/ffmpeg'));
+export const FFPROBE = resolveTool('ffprobe', 'SPOOL_TEST_FFPROBE', () =>
+  require('@ffprobe-installer/ffprobe'),
+);
+
+/** A tool on PATH, or undefined. */
+export function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+function resolveTool(name: string, envName: string, npmPackage: () => unknown): string {
+  const override = process.env[envName];
+  if (override) return override;
+  const system = onPath(name);
+  if (system) return system;
+  if (process.env.CI === 'true') {
+    throw new Error(`${name} is not on PATH: install Debian's ffmpeg package (.ci/run does)`);
+  }
+  return (npmPackage() as { path: string }).path;
+}
 
 /** Runs ffmpeg with -hide_banner; rejects with its stderr on failure. */
 export async function ffmpeg(

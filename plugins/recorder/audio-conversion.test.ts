@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { AudioCodec, AudioTrack, Frame, Track } from '../../core/index.js';
+import { createLogger } from '../../core/log.js';
+import { LogCapture } from '../../test/helpers/log.js';
+import type {
+  AudioTranscoder,
+  AudioTranscoderFactory,
+  AudioTranscoderOptions,
+  ContainerWriter,
+} from './api.js';
+import { ConvertedAudio, MAX_TRANSCODER_RESTARTS, planTracks } from './audio-conversion.js';
+
+const h264: Track = { id: 1, kind: 'video', codec: 'h264', timescale: 90000, config: new Uint8Array([1]) };
+const vp8: Track = { id: 1, kind: 'video', codec: 'vp8', timescale: 90000, width: 640, height: 360 };
+const opus: AudioTrack = {
+  id: 2,
+  kind: 'audio',
+  codec: 'opus',
+  timescale: 48000,
+  sampleRate: 48000,
+  channels: 2,
+  config: new Uint8Array([1]),
+};
+const aac: AudioTrack = { ...opus, codec: 'aac', timescale: 44100, sampleRate: 44100 };
+
+function writer(container: string, audioCodecs: AudioCodec[]): ContainerWriter {
+  return {
+    container,
+    extension: container,
+    audioCodecs,
+    unsupported: () => undefined,
+    open: () => Promise.reject(new Error('not used')),
+    finalizer: { module: '', exportName: '' },
+    finalizeOptions: () => ({}),
+  };
+}
+
+/** A transcoder that echoes frames; `fail()` makes the current instance report an error. */
+class EchoFactory implements AudioTranscoderFactory {
+  readonly opened: AudioTranscoderOptions[] = [];
+  supports(from: AudioCodec, to: AudioCodec): boolean {
+    return from === 'opus' && to === 'aac';
+  }
+  open(options: AudioTranscoderOptions): AudioTranscoder {
+    this.opened.push(options);
+    return {
+      output: { ...options.input, codec: options.to, config: new Uint8Array([0x12, 0x10]) },
+      push: (frame) => options.onFrame(frame),
+      close: () => Promise.resolve(),
+      abort: () => undefined,
+    };
+  }
+  fail(): void {
+    this.opened.at(-1)!.onError(new Error('helper died'));
+  }
+}
+
+const frame = (pts: number): Frame => ({
+  trackId: 2,
+  data: new Uint8Array([pts]),
+  pts,
+  dts: pts,
+  keyframe: true,
+  arrivalMs: 0,
+});
+
+describe('planTracks', () => {
+  test('audio the container holds goes in as is', () => {
+    const plan = planTracks([h264, aac], writer('mp4', ['aac']), []);
+    assert.deepEqual(plan.fileTracks, [h264, aac]);
+    assert.equal(plan.conversions.size, 0);
+  });
+
+  test('audio it cannot hold is converted to its first audio codec when a transcoder can', () => {
+    const plan = planTracks([h264, opus], writer('mp4', ['aac']), [new EchoFactory()]);
+    assert.deepEqual(plan.conversions.get(2), { input: opus, to: 'aac' });
+    assert.equal(plan.fileTracks.find((t) => t.id === 2)?.codec, 'aac');
+  });
+
+  test('without a transcoder the audio is left out with the reason, the video stays', () => {
+    const plan = planTracks([vp8, aac], writer('webm', ['opus']), [new EchoFactory()]);
+    assert.deepEqual(plan.fileTracks, [vp8]);
+    assert.match(plan.leftOut[0]!.reason, /webm cannot hold aac audio .*transcoder/);
+  });
+
+  test('VP8 needs no decoder configuration; H.264 does', () => {
+    const { config: _unused, ...bare } = h264;
+    const plan = planTracks([vp8, bare as Track], writer('mkv', ['aac']), []);
+    assert.deepEqual(plan.fileTracks, [vp8]);
+    assert.match(plan.leftOut[0]!.reason, /no decoder configuration/);
+  });
+});
+
+describe('ConvertedAudio', () => {
+  test('restarts a failed transcoder, never lets time go backwards, and gives up after the limit', () => {
+    const factory = new EchoFactory();
+    const written: number[] = [];
+    const errors: boolean[] = [];
+    const converted = new ConvertedAudio({
+      input: opus,
+      to: 'aac',
+      factory,
+      log: createLogger({ level: 'silent', pretty: 'false', destination: new LogCapture() }),
+      onFrame: (f) => written.push(f.pts),
+      onError: (_error, fatal) => errors.push(fatal),
+    });
+    assert.equal(converted.output.id, opus.id);
+    converted.push(frame(10));
+    converted.push(frame(20));
+    factory.fail();
+    converted.push(frame(15)); // a restarted helper must not rewind the file's audio
+    converted.push(frame(30));
+    for (let i = 1; i < MAX_TRANSCODER_RESTARTS; i++) factory.fail();
+    assert.deepEqual(errors, Array<boolean>(MAX_TRANSCODER_RESTARTS).fill(false));
+    factory.fail();
+    assert.deepEqual(errors.at(-1), true);
+    converted.push(frame(40));
+    assert.deepEqual(written, [10, 20, 30]);
+    assert.equal(factory.opened.length, MAX_TRANSCODER_RESTARTS + 1);
+  });
+});
