@@ -36,8 +36,13 @@ export interface RecordingSettings {
   readonly stream: StreamInfo;
   /** stream_record_policy_template or the REST override. */
   fileTemplate: string;
-  /** Seconds ("20"), megabytes ("10M") or "disabled". */
-  rotation: string;
+  /**
+   * Seconds ("20"), megabytes ("10M") or "disabled"; undefined = the server's record_rotation
+   * (the rotation plugin applies it; without that plugin nothing is rotated).
+   */
+  rotation?: string;
+  /** Number the parts _1, _2 … (the rotation plugin sets it when it rotates and record_rotation_index_enabled). */
+  numberParts?: boolean;
   /** A tap may set false to skip this recording (reason is logged). */
   record: boolean;
   skipReason?: string;

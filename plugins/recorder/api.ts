@@ -5,6 +5,9 @@ import {
   type Frame,
   type Logger,
   type RecordedFile,
+  type RecordingEndReason,
+  type RecordingSettings,
+  type StreamInfo,
   type Track,
 } from '../../core/index.js';
 import type { FileTask } from './file-work-worker.js';
@@ -87,8 +90,11 @@ export interface RecorderService {
     mediaSessionId: string,
     overrides?: { fileTemplate?: string; rotation?: string },
   ): Promise<RecordingStatus>;
-  /** Stops the stream's recording; resolves with the finished file, or undefined when there was none. */
-  stop(mediaSessionId: string): Promise<RecordedFile | undefined>;
+  /**
+   * Stops the stream's recording (reason default 'stopped'); resolves with the last finished file,
+   * or undefined when there was none.
+   */
+  stop(mediaSessionId: string, reason?: RecordingEndReason): Promise<RecordedFile | undefined>;
   list(): RecordingStatus[];
   /** Resolves when the start-up recovery of orphaned recordings is done. */
   readonly recovered: Promise<readonly RecordedFile[]>;
@@ -149,3 +155,67 @@ export interface TranscoderRegistry {
 }
 
 export const TranscoderRegistryToken = createToken<TranscoderRegistry>('recorder.transcoders');
+
+/** What a recording policy sees of one running recording and its current part. */
+export interface RecordingView {
+  readonly recordingId: string;
+  readonly stream: StreamInfo;
+  readonly settings: Readonly<RecordingSettings>;
+  readonly container: string;
+  /** Number of the current part, from 1. */
+  readonly part: number;
+  /** Bytes written to the current part's file. */
+  readonly partBytes: number;
+  /** Media time of the current part so far, in ms. */
+  readonly partDurationMs: number;
+  /** Whether the recording has video (parts then start at video keyframes). */
+  readonly hasVideo: boolean;
+  readonly recordDir: string;
+  readonly tmpDir: string;
+}
+
+/** Before a recording or one of its parts starts. */
+export interface PartStartView {
+  readonly stream: StreamInfo;
+  readonly settings: Readonly<RecordingSettings>;
+  /** The part about to start (1 for a recording's start). */
+  readonly part: number;
+  readonly recordDir: string;
+  readonly tmpDir: string;
+}
+
+export interface PartRefusal {
+  readonly reason: RecordingEndReason;
+  readonly message: string;
+}
+
+export type PolicyVerdict =
+  /** A keyframe is wanted soon (a split is coming): the publisher is asked for one. */
+  | { readonly action: 'keyframe' }
+  /** Start a new part at the next split point (a video keyframe; any frame for audio only). */
+  | { readonly action: 'split' }
+  /** Stop the recording now; the file closes playable. `message` is logged. */
+  | { readonly action: 'stop'; readonly reason: RecordingEndReason; readonly message: string };
+
+/**
+ * A plugin that shapes recordings (rotation, disk-guard, error-policy). Every method is optional and
+ * must be cheap: `check` runs after every written frame. A policy that throws is reported and ignored.
+ */
+export interface RecordingPolicy {
+  readonly name: string;
+  /**
+   * Refuse a recording or a new part (the recording then stops with `reason`; `message` is logged),
+   * or undefined to allow it.
+   */
+  beforePart?(view: PartStartView): PartRefusal | undefined | Promise<PartRefusal | undefined>;
+  /** After each written frame. */
+  check?(view: RecordingView): PolicyVerdict | undefined;
+  /** A recording error (write, transcode, bus overflow), counted by where it came from. */
+  onError?(view: RecordingView, where: string, error: unknown): PolicyVerdict | undefined;
+}
+
+export interface RecordingPolicyRegistry {
+  registerPolicy(policy: RecordingPolicy): void;
+}
+
+export const RecordingPolicyRegistryToken = createToken<RecordingPolicyRegistry>('recorder.policies');

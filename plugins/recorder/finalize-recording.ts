@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Hooks, Logger, RecordedFile, RecordingEndReason, StreamInfo } from '../../core/index.js';
 import type { ContainerWriter, FinalizeResult } from './api.js';
 import type { FileWorkPool } from './file-work-pool.js';
@@ -38,7 +38,9 @@ export async function finalizeRecording(
   end: EndValues,
   deps: FinalizeDeps,
 ): Promise<RecordedFile> {
-  const partial = join(journal.recordDir, `.spool-${journal.recordingId}.finalizing.${journal.extension}`);
+  // Named after the temporary file (unique per part), hidden until it is complete.
+  const stem = basename(journal.tmpPath, `.${journal.extension}`);
+  const partial = join(journal.recordDir, `${stem}.finalizing.${journal.extension}`);
   let result: FinalizeResult;
   try {
     result = await deps.pool.run<FinalizeResult>({

@@ -1,5 +1,11 @@
 import { HooksToken, definePlugin } from '../../core/index.js';
-import { FileWorkToken, RecorderServiceToken, TranscoderRegistryToken, WriterRegistryToken } from './api.js';
+import {
+  FileWorkToken,
+  RecorderServiceToken,
+  RecordingPolicyRegistryToken,
+  TranscoderRegistryToken,
+  WriterRegistryToken,
+} from './api.js';
 import { recorderSchema, type RecorderConfig } from './config.js';
 import { Recorder } from './recorder.js';
 
@@ -19,6 +25,7 @@ export default definePlugin<RecorderConfig>({
     ctx.provide(RecorderServiceToken, recorder);
     ctx.provide(TranscoderRegistryToken, recorder);
     ctx.provide(FileWorkToken, recorder);
+    ctx.provide(RecordingPolicyRegistryToken, recorder.policies);
     ctx.hooks.published.tap(({ stream }) => recorder.onPublished(stream));
     ctx.hooks.unpublished.tap(({ stream }) => recorder.onUnpublished(stream.mediaSessionId));
     ctx.hooks.ready.tap(() => {

@@ -5,6 +5,7 @@ import {
   type Hooks,
   type Logger,
   type RecordedFile,
+  type RecordingEndReason,
   type RecordingSettings,
   type Stream,
   type StreamBus,
@@ -21,6 +22,7 @@ import type {
 } from './api.js';
 import type { RecorderConfig } from './config.js';
 import { FileWorkPool } from './file-work-pool.js';
+import { Policies } from './policies.js';
 import { decideRecording } from './policy.js';
 import { Recording } from './recording.js';
 import { recoverOrphans } from './recovery.js';
@@ -29,6 +31,8 @@ import { recoverOrphans } from './recovery.js';
 export class Recorder implements RecorderService, WriterRegistry, TranscoderRegistry, FileWork {
   private readonly writers = new Map<string, ContainerWriter>();
   private readonly transcoders: AudioTranscoderFactory[] = [];
+  /** Rotation, disk-guard, error-policy … register here. */
+  readonly policies: Policies;
   private readonly recordings = new Map<string, Recording>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly starting = new Map<string, Promise<RecordingStatus>>();
@@ -44,6 +48,7 @@ export class Recorder implements RecorderService, WriterRegistry, TranscoderRegi
     private readonly log: Logger,
     private readonly onError: (where: string, error: unknown) => void,
   ) {
+    this.policies = new Policies(log, onError);
     this.recordDir = resolve(config.recordDir);
     this.tmpDir = resolve(config.recordTmpDir === '' ? config.recordDir : config.recordTmpDir);
   }
@@ -149,11 +154,14 @@ export class Recorder implements RecorderService, WriterRegistry, TranscoderRegi
     return this.statusOf(recording);
   }
 
-  async stop(mediaSessionId: string): Promise<RecordedFile | undefined> {
+  async stop(
+    mediaSessionId: string,
+    reason: RecordingEndReason = 'stopped',
+  ): Promise<RecordedFile | undefined> {
     const recording = this.recordings.get(mediaSessionId);
     if (recording === undefined)
       throw new SpoolError('SPOOL_ERR_NOT_FOUND', `no recording of ${mediaSessionId}`);
-    return recording.stop('stopped');
+    return recording.stop(reason);
   }
 
   list(): RecordingStatus[] {
@@ -175,7 +183,7 @@ export class Recorder implements RecorderService, WriterRegistry, TranscoderRegi
     const settings = await this.hooks.call('recordingStart', {
       stream: stream.info(),
       fileTemplate: overrides.fileTemplate ?? this.config.fileTemplate,
-      rotation: overrides.rotation ?? 'disabled',
+      ...(overrides.rotation === undefined ? {} : { rotation: overrides.rotation }),
       record: true,
       origin,
     });
@@ -199,6 +207,8 @@ export class Recorder implements RecorderService, WriterRegistry, TranscoderRegi
       stream,
       writer,
       transcoders: this.transcoders,
+      policies: this.policies,
+      audioBufferMaxSize: this.config.recordAudioBufferMaxSize,
       settings,
       naming: {
         template: settings.fileTemplate,
@@ -209,12 +219,12 @@ export class Recorder implements RecorderService, WriterRegistry, TranscoderRegi
       tmpDir: this.tmpDir,
       deps: this.finalizeDeps(),
       onError: this.onError,
+      onFile: (file) => this.track(this.announce(file)),
     });
     this.recordings.set(stream.mediaSessionId, recording);
-    const done = recording.finished.then(async (file) => {
+    const done = recording.finished.then(() => {
       if (this.recordings.get(stream.mediaSessionId) === recording)
         this.recordings.delete(stream.mediaSessionId);
-      if (file !== undefined) await this.announce(file);
     });
     this.track(done);
     return recording;

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import type {
   AudioCodec,
   AudioTrack,
@@ -14,11 +13,13 @@ import type {
   Track,
 } from '../../core/index.js';
 import { errorMessage } from '../../core/index.js';
-import type { AudioTranscoderFactory, ContainerWriter, RecordingFileWriter } from './api.js';
+import type { AudioTranscoderFactory, ContainerWriter, RecordingView } from './api.js';
 import { ConvertedAudio, planTracks } from './audio-conversion.js';
-import { finalizeRecording, type FinalizeDeps } from './finalize-recording.js';
-import { recordingFileName, type NamingPolicy, type TemplateValues } from './file-name.js';
-import { writeJournal, type RecordingJournal } from './journal.js';
+import type { FinalizeDeps } from './finalize-recording.js';
+import type { NamingPolicy, TemplateValues } from './file-name.js';
+import { PartSwitch } from './part-switch.js';
+import { RecordingPart } from './recording-part.js';
+import type { Policies } from './policies.js';
 import { Timeline } from './timeline.js';
 
 export interface RecordingOptions {
@@ -26,21 +27,27 @@ export interface RecordingOptions {
   readonly writer: ContainerWriter;
   /** Audio converters (the transcoder plugin); empty when it is disabled. */
   readonly transcoders: readonly AudioTranscoderFactory[];
+  readonly policies: Policies;
   readonly settings: RecordingSettings;
   readonly naming: NamingPolicy;
   readonly recordDir: string;
   readonly tmpDir: string;
+  /** record_audio_buffer_max_size: audio packets held while waiting for a keyframe to start a part at. */
+  readonly audioBufferMaxSize: number;
   readonly deps: FinalizeDeps;
-  /** Called for errors the error policy counts (write errors, bus overflow). */
+  /** Errors are reported here (logged, counted) as well as to the policies. */
   readonly onError: (where: string, error: unknown) => void;
+  /** Each finished file (every part), as soon as it is in record_dir. */
+  readonly onFile: (file: RecordedFile) => void;
 }
 
 type RecordingState = 'waiting' | 'writing' | 'finishing' | 'finished' | 'failed';
 
 /**
- * One recording of one stream: a bus subscriber that starts the file at the first keyframe,
- * writes every frame through its container writer, and at the end finalizes the file into
- * record_dir. `finished` resolves with the file, or undefined when no file came of it.
+ * One recording of one stream: a bus subscriber that starts at the first video keyframe (audio that
+ * arrived just before it is held, so both tracks start together), writes every frame through its
+ * container writer into parts (one, or several with rotation), and at the end finalizes them into
+ * record_dir. `finished` resolves with the last file, or undefined when no file came of it.
  */
 export class Recording {
   readonly id = randomUUID();
@@ -49,17 +56,15 @@ export class Recording {
   private readonly log: Logger;
   private readonly timeline = new Timeline();
   private readonly tracks = new Map<number, Track>();
-  private fileTrackIds = new Set<number>();
-  private file: RecordingFileWriter | undefined;
-  /** Source audio track id → its converter, for audio the container cannot hold. */
+  private readonly fileTracks = new Map<number, Track>();
   private readonly converted = new Map<number, ConvertedAudio>();
-  /** Writes to the file, one at a time and in order (converted audio arrives on its own schedule). */
-  private writes: Promise<void> = Promise.resolve();
-  private journal: RecordingJournal | undefined;
+  private readonly parts: PartSwitch;
   private state: RecordingState = 'waiting';
   private endReason: RecordingEndReason | undefined;
   private skipUntilKeyframe = false;
+  private keyframeRequested = false;
   private readonly streamInfo: StreamInfo;
+  private lastFile: RecordedFile | undefined;
 
   constructor(private readonly options: RecordingOptions) {
     const { stream } = options;
@@ -69,7 +74,13 @@ export class Recording {
       mediaSessionId: stream.mediaSessionId,
       recordingId: this.id,
     });
-    this.subscription = stream.subscribe({ name: 'recorder', role: 'recorder' });
+    this.parts = new PartSwitch({
+      audioBufferMaxSize: options.audioBufferMaxSize,
+      trackOf: (id) => this.fileTracks.get(id),
+      closePart: (part, reason) => this.closePart(part, reason),
+      log: this.log,
+    });
+    this.subscription = stream.subscribe({ name: 'recorder', role: 'recorder', startAtKeyframe: false });
     this.finished = this.run();
   }
 
@@ -81,13 +92,12 @@ export class Recording {
     return this.state;
   }
 
-  /** The name the file will get; elements known only at the end stay unresolved, as in the reference. */
+  /** The current part's file name; elements known only at the end stay unresolved, as in the reference. */
   get fileName(): string {
-    const values = this.journal?.values ?? this.startValues();
-    return recordingFileName(this.options.naming, values, { extension: this.options.writer.extension });
+    return (this.parts.current ?? this.newPart(0, 1)).fileName;
   }
 
-  /** Stops recording (frames already received are still written); resolves with the finished file. */
+  /** Stops recording (frames already received are still written); resolves with the last finished file. */
   stop(reason: RecordingEndReason): Promise<RecordedFile | undefined> {
     this.endReason ??= reason;
     this.subscription.end(reason);
@@ -100,10 +110,7 @@ export class Recording {
         if (event.type === 'track') this.onTrack(event.track);
         else if (event.type === 'frame') await this.onFrame(event.frame);
         else if (event.type === 'overflow') {
-          this.options.onError(
-            'bus',
-            new Error(`recorder queue overflow: ${event.droppedFrames} frames dropped`),
-          );
+          this.error('bus', new Error(`recorder queue overflow: ${event.droppedFrames} frames dropped`));
         } else this.endReason ??= 'unpublished';
       }
     } catch (error) {
@@ -118,7 +125,7 @@ export class Recording {
     const previous = this.tracks.get(track.id);
     this.tracks.set(track.id, track);
     if (
-      this.file !== undefined &&
+      this.state === 'writing' &&
       previous?.config !== undefined &&
       !sameBytes(previous.config, track.config)
     ) {
@@ -129,48 +136,77 @@ export class Recording {
     }
   }
 
+  private hasVideo(): boolean {
+    return [...this.tracks.values()].some((t) => t.kind === 'video');
+  }
+
   private async onFrame(frame: Frame): Promise<void> {
-    if (this.state === 'failed') return;
-    if (this.file === undefined) await this.open();
-    if (this.file === undefined || !this.fileTrackIds.has(frame.trackId)) return;
-    const track = this.tracks.get(frame.trackId)!;
+    if (this.state === 'failed' || this.state === 'finishing') return;
+    const track = this.tracks.get(frame.trackId);
+    if (track === undefined) return;
+    const startsHere = frame.keyframe && (track.kind === 'video' || !this.hasVideo());
+    if (this.state === 'waiting') {
+      // Audio just before the first keyframe may be presented after it: hold it (bounded; the oldest
+      // held frames, presented before the keyframe, are the ones that would be dropped anyway).
+      if (!startsHere) {
+        if (track.kind === 'audio') this.parts.hold(frame);
+        return;
+      }
+      if (!(await this.start(frame, track))) return;
+      this.checkPolicies();
+      return;
+    }
     if (this.skipUntilKeyframe) {
-      if (!(frame.keyframe && (track.kind === 'video' || !this.hasVideo()))) return;
+      if (!startsHere) return;
       this.skipUntilKeyframe = false;
     }
     const rebased = this.timeline.rebase(frame, track);
     if (rebased === undefined) return;
-    const converter = this.converted.get(frame.trackId);
-    if (converter !== undefined) converter.push(rebased);
-    else await this.write(rebased);
-    if (this.journal !== undefined && this.journal.values.startTime === undefined) {
-      // The first frame fixes {startTime}; keep it for a recovery after a crash.
-      this.journal = {
-        ...this.journal,
-        values: { ...this.journal.values, startTime: this.timeline.startTimeMs! },
-      };
-      await writeJournal(this.journal);
-    }
-  }
-
-  /** Queues a frame for the file; resolves when it is written (backpressure for the bus loop). */
-  private write(frame: Frame): Promise<void> {
-    const file = this.file;
-    if (file === undefined) return Promise.resolve();
-    this.writes = this.writes.then(async () => {
-      try {
-        await file.write(frame);
-      } catch (error) {
-        // Skip to the next keyframe rather than lose the recording (the error policy counts it).
-        this.skipUntilKeyframe = true;
-        this.options.onError('write', error);
+    if (this.parts.splitPending) {
+      if (startsHere) {
+        await this.split(rebased);
+        await this.route(rebased);
+        for (const held of this.parts.releaseHeld()) await this.route(held);
+        this.checkPolicies();
+        return;
       }
-    });
-    return this.writes;
+      if (track.kind === 'audio' && this.hasVideo()) {
+        // Presented after the coming keyframe, it belongs to the next part: hold it until then.
+        const evicted = this.parts.hold(rebased);
+        if (evicted !== undefined) await this.route(evicted);
+        return;
+      }
+    }
+    await this.route(rebased);
+    this.checkPolicies();
   }
 
-  private async open(): Promise<void> {
+  /** Converted audio goes through its converter; the rest to the part its time belongs to. */
+  private async route(frame: Frame): Promise<void> {
+    const converter = this.converted.get(frame.trackId);
+    if (converter !== undefined) converter.push(frame);
+    else await this.write(frame);
+  }
+
+  private write(frame: Frame): Promise<void> {
+    return this.parts.write(frame).catch((error: unknown) => {
+      // Skip to the next keyframe rather than lose the recording (the error policy counts it).
+      this.skipUntilKeyframe = true;
+      this.error('write', error);
+    });
+  }
+
+  /**
+   * At the first keyframe: checks the policies, decides the tracks, opens part 1 and writes the
+   * keyframe and the held audio presented after it. False when the recording cannot start.
+   */
+  private async start(keyframe: Frame, keyframeTrack: Track): Promise<boolean> {
     const { writer, transcoders } = this.options;
+    const refusal = await this.options.policies.beforePart(this.partStartView(1));
+    if (refusal !== undefined) {
+      this.fail(refusal.message, refusal.reason);
+      return false;
+    }
     const plan = planTracks([...this.tracks.values()], writer, transcoders);
     for (const { track, reason } of plan.leftOut) {
       this.log.warn(
@@ -180,45 +216,115 @@ export class Recording {
     }
     const fileTracks = plan.fileTracks.map((track) => {
       const conversion = plan.conversions.get(track.id);
-      if (conversion === undefined) return track;
-      const converter = this.openConverter(conversion.input, conversion.to);
-      return converter.output;
+      return conversion === undefined ? track : this.openConverter(conversion.input, conversion.to).output;
     });
     const reason = writer.unsupported(fileTracks);
     if (reason !== undefined) {
-      this.state = 'failed';
-      this.log.error(`cannot record "${this.streamInfo.name}" to ${writer.container}: ${reason}`);
-      for (const converter of this.converted.values()) converter.abort();
-      this.converted.clear();
-      this.subscription.close();
-      return;
+      this.fail(`cannot record "${this.streamInfo.name}" to ${writer.container}: ${reason}`, 'errors');
+      return false;
     }
-    const { tmpDir, recordDir, naming } = this.options;
-    const tmpPath = join(tmpDir, `.spool-${this.id}.${writer.extension}`);
-    this.journal = {
-      version: 1,
-      recordingId: this.id,
-      container: writer.container,
-      extension: writer.extension,
-      tmpPath,
-      recordDir,
-      naming,
-      values: this.startValues(),
-      source: this.streamInfo.source,
-    };
-    await writeJournal(this.journal);
-    try {
-      this.file = await writer.open({ tmpPath, tracks: fileTracks, log: this.log });
-    } catch (error) {
-      for (const converter of this.converted.values()) converter.abort();
-      throw error;
-    }
-    this.fileTrackIds = new Set(fileTracks.map((t) => t.id));
+    for (const track of fileTracks) this.fileTracks.set(track.id, track);
+    const rebased = this.timeline.rebase(keyframe, keyframeTrack)!;
+    await this.parts.begin(this.newPart(0, 1));
     this.state = 'writing';
     this.log.info(
-      { tmpPath },
       `recording "${this.streamInfo.name}" to ${writer.container} (${this.options.settings.origin})`,
     );
+    await this.route(rebased);
+    for (const held of this.parts.releaseHeld()) {
+      const track = this.tracks.get(held.trackId);
+      const early = track === undefined ? undefined : this.timeline.rebase(held, track);
+      if (early !== undefined) await this.route(early);
+    }
+    return true;
+  }
+
+  private fail(message: string, reason: RecordingEndReason): void {
+    this.state = 'failed';
+    this.endReason ??= reason;
+    this.log.error(message);
+    for (const converter of this.converted.values()) converter.abort();
+    this.converted.clear();
+    this.subscription.close();
+  }
+
+  private newPart(baseS: number, part: number): RecordingPart {
+    const { writer, naming, recordDir, tmpDir, deps, settings } = this.options;
+    return new RecordingPart({
+      recordingId: this.id,
+      part,
+      numbered: settings.numberParts === true,
+      writer,
+      tracks: [...this.fileTracks.values()],
+      naming,
+      recordDir,
+      tmpDir,
+      source: this.streamInfo.source,
+      values: this.startValues(),
+      baseS,
+      streamStartMs: this.timeline.startTimeMs ?? 0,
+      deps,
+      log: this.log,
+    });
+  }
+
+  /** A split point after a policy asked for a new part: the next part starts at this keyframe. */
+  private async split(at: Frame): Promise<void> {
+    const track = this.fileTracks.get(at.trackId) ?? this.tracks.get(at.trackId)!;
+    const next = (this.parts.current?.part ?? 0) + 1;
+    this.keyframeRequested = false;
+    const refusal = await this.options.policies.beforePart(this.partStartView(next));
+    if (refusal !== undefined) {
+      this.log.warn(refusal.message);
+      void this.stop(refusal.reason);
+      return;
+    }
+    await this.parts.switchTo(this.newPart(at.pts / track.timescale, next));
+  }
+
+  private checkPolicies(): void {
+    const verdict = this.options.policies.check(this.view());
+    if (verdict === undefined) return;
+    if (verdict.action === 'stop') {
+      this.log.warn(verdict.message);
+      void this.stop(verdict.reason);
+      return;
+    }
+    if (!this.keyframeRequested && this.hasVideo()) {
+      this.keyframeRequested = true;
+      this.subscription.requestKeyframe();
+    }
+    if (verdict.action === 'split') this.parts.requestSplit();
+  }
+
+  private error(where: string, error: unknown): void {
+    this.options.onError(where, error);
+    const verdict = this.options.policies.onRecordingError(this.view(), where, error);
+    if (verdict?.action === 'stop') {
+      this.log.warn(verdict.message);
+      void this.stop(verdict.reason);
+    }
+  }
+
+  private view(): RecordingView {
+    const part = this.parts.current;
+    return {
+      recordingId: this.id,
+      stream: this.streamInfo,
+      settings: this.options.settings,
+      container: this.options.writer.container,
+      part: part?.part ?? 1,
+      partBytes: part?.bytesWritten ?? 0,
+      partDurationMs: part?.durationMs ?? 0,
+      hasVideo: this.hasVideo(),
+      recordDir: this.options.recordDir,
+      tmpDir: this.options.tmpDir,
+    };
+  }
+
+  private partStartView(part: number) {
+    const { settings, recordDir, tmpDir } = this.options;
+    return { stream: this.streamInfo, settings, part, recordDir, tmpDir };
   }
 
   private openConverter(input: AudioTrack, to: AudioCodec): ConvertedAudio {
@@ -230,7 +336,7 @@ export class Recording {
       log: this.log.child({ trackId: input.id, transcode: `${input.codec}->${to}` }),
       onFrame: (frame) => void this.write(frame),
       onError: (error, fatal) => {
-        this.options.onError('transcode', error);
+        this.error('transcode', error);
         if (fatal) void this.stop('errors');
       },
     });
@@ -250,13 +356,30 @@ export class Recording {
       sessionId: Buffer.from(`${info.source}:${info.mediaSessionId}`).toString('base64'),
       ...(audio === undefined ? {} : { audioCodec: audio.codec }),
       ...(video === undefined ? {} : { videoCodec: video.codec }),
-      startTimeMillis: Date.now(),
     };
+  }
+
+  /** Finalizes a part; a failure leaves its file in record_tmp_dir for recovery at the next start. */
+  private async closePart(part: RecordingPart, reason: RecordingEndReason): Promise<void> {
+    try {
+      const file = await part.close(reason, this.streamInfo);
+      this.log.info(
+        { filePath: file.filePath, durationMs: file.durationMs, sizeBytes: file.sizeBytes, reason },
+        `recording finished: ${file.fileName}`,
+      );
+      this.lastFile = file;
+      this.options.onFile(file);
+    } catch (error) {
+      this.log.error(
+        { err: error, tmpPath: part.tmpPath },
+        `finalizing the recording of "${this.streamInfo.name}" failed; the file stays in record_tmp_dir for recovery at the next start`,
+      );
+    }
   }
 
   private async finish(): Promise<RecordedFile | undefined> {
     const reason = this.endReason ?? 'stopped';
-    if (this.file === undefined || this.journal === undefined) {
+    if (this.parts.current === undefined) {
       for (const converter of this.converted.values()) converter.abort();
       if (this.state !== 'failed') this.state = 'finished';
       this.log.info(
@@ -265,45 +388,12 @@ export class Recording {
       return undefined;
     }
     this.state = 'finishing';
-    const journal = this.journal;
-    try {
-      // Converted audio still in the transcoders goes in before the file closes.
-      await Promise.all([...this.converted.values()].map((c) => c.close()));
-      await this.writes;
-      await this.file.close();
-    } catch (error) {
-      this.log.error({ err: error }, 'closing the recording file failed; finalizing what is on disk');
-    }
-    try {
-      const file = await finalizeRecording(
-        journal,
-        this.options.writer,
-        {
-          endTimeMillis: Date.now(),
-          reason,
-          stream: this.streamInfo,
-          ...(this.timeline.endTimeMs === undefined ? {} : { endTime: this.timeline.endTimeMs }),
-        },
-        this.options.deps,
-      );
-      this.state = 'finished';
-      this.log.info(
-        { filePath: file.filePath, durationMs: file.durationMs, sizeBytes: file.sizeBytes, reason },
-        `recording finished: ${file.fileName}`,
-      );
-      return file;
-    } catch (error) {
-      this.state = 'failed';
-      this.log.error(
-        { err: error, tmpPath: journal.tmpPath },
-        `finalizing the recording of "${this.streamInfo.name}" failed; the file stays in record_tmp_dir for recovery at the next start`,
-      );
-      return undefined;
-    }
-  }
-
-  private hasVideo(): boolean {
-    return [...this.tracks.values()].some((t) => t.kind === 'video' && this.fileTrackIds.has(t.id));
+    // Audio still held or in the transcoders goes in before the files close.
+    for (const frame of this.parts.releaseHeld()) await this.route(frame);
+    await Promise.all([...this.converted.values()].map((c) => c.close()));
+    await this.parts.end(reason);
+    this.state = this.lastFile === undefined ? 'failed' : 'finished';
+    return this.lastFile;
   }
 }
 
