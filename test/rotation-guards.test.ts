@@ -46,8 +46,12 @@ describe('rotation', () => {
       plugins: ['recorder', 'writer-mp4', 'rotation'],
       sets: [TEMPLATE, 'rotation.recordRotation=2'],
     });
+    let keyframeRequests = 0;
     try {
-      await publish(s.spool.bus, 'rot');
+      const publisher = await publishFile(s.spool.bus, media, { name: 'rot', seconds: 10, speed: 4 });
+      publisher.stream.onKeyframeRequest(() => keyframeRequests++);
+      await publisher.done;
+      await publisher.stop();
     } finally {
       await s.stop();
     }
@@ -83,6 +87,8 @@ describe('rotation', () => {
       `audio adds up to ${audioTotal.toFixed(3)} s`,
     );
     assert.ok(parts.every((p, i) => p.reason === (i === parts.length - 1 ? 'unpublished' : 'rotation')));
+    // Ahead of every split the publisher is asked for a keyframe (WebRTC answers with one at once).
+    assert.ok(keyframeRequests >= parts.length - 1, `${keyframeRequests} keyframe requests`);
   });
 
   test('record_rotation=1M: every part is at most 1 MB plus one GOP', async () => {
@@ -237,3 +243,28 @@ async function videoFrameCount(path: string): Promise<number> {
   const video = probe.streams.find((s) => s.codec_type === 'video') as { nb_frames?: string } | undefined;
   return Number(video?.nb_frames);
 }
+
+describe('record_stop_timeout', () => {
+  test('unpublish waits at most record_stop_timeout for finalization, which finishes in the background', async () => {
+    const s = await startSpool(tmp, {
+      plugins: ['recorder'],
+      modules: { 'faulty-writer': faultyWriter },
+      sets: ['recorder.recordStopTimeout=1', 'faulty-writer.finalizeDelayMs=4000'],
+    });
+    try {
+      const publisher = await publishFile(s.spool.bus, media, { name: 'slow', seconds: 3, speed: 4 });
+      await publisher.done;
+      const stoppedAt = Date.now();
+      await publisher.stop();
+      const unpublishMs = Date.now() - stoppedAt;
+      assert.ok(unpublishMs >= 900 && unpublishMs < 3000, `reported unpublished after ${unpublishMs} ms`);
+      assert.equal(s.finished.length, 0, 'still finalizing');
+      assert.ok(s.log.messages().some((m) => m.includes('record_stop_timeout=1 s')));
+      const file = await waitFor('the finalized file', () => s.finished[0], 15_000);
+      assert.equal(await decodeErrors(file.filePath), '');
+      assert.ok(Math.abs((await durationOf(file.filePath)) - 3) <= 0.3);
+    } finally {
+      await s.stop();
+    }
+  });
+});
