@@ -31,3 +31,5 @@ export { positiveInteger } from './config/schema.js';
 export * as h264 from './codecs/h264.js';
 export * as aac from './codecs/aac.js';
 export * as opus from './codecs/opus.js';
+export * as adts from './codecs/adts.js';
+export * as crc32 from './codecs/crc32.js';

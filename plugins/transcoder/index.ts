@@ -1,0 +1,121 @@
+import { definePlugin, positiveInteger, SpoolError, errorMessage } from '../../core/index.js';
+import { TranscoderRegistryToken } from '../recorder/api.js';
+import { probeFfmpeg, resolveFfmpegPath } from './ffmpeg-binary.js';
+import { AAC_KBPS_PER_CHANNEL, type TranscoderSettings } from './settings.js';
+import { FfmpegTranscoderFactory } from './transcoder-factory.js';
+
+export interface TranscoderConfig {
+  ffmpeg: { path: string };
+  sampleRate: number;
+  channels: number;
+  aacBitrateMode: number;
+  stallTimeoutMs: number;
+  closeTimeoutMs: number;
+  queueLimitKb: number;
+  maxSilenceFillMs: number;
+}
+
+const AAC_SAMPLE_RATES = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000];
+
+function oneOf(allowed: readonly number[]): (value: unknown) => void {
+  return (value) => {
+    if (!allowed.includes(value as number)) throw new Error(`must be one of ${allowed.join(', ')}`);
+  };
+}
+
+/**
+ * Converts audio a container cannot hold while recording (WebRTC Opus and RTSP G.711 → AAC for MP4/TS,
+ * RTMP AAC → Opus for WebM) with one ffmpeg process per converted track. See docs/transcoding.md.
+ */
+export default definePlugin<TranscoderConfig>({
+  name: 'transcoder',
+  description: 'Converts recorded audio (Opus, G.711 → AAC; AAC → Opus) with an ffmpeg helper process',
+  dependsOn: ['recorder'],
+  config: {
+    ffmpeg: {
+      path: {
+        doc: 'ffmpeg binary; empty = the one shipped in the @ffmpeg-installer/ffmpeg npm package',
+        format: String,
+        default: '',
+        property: 'ffmpeg.path',
+      },
+    },
+    sampleRate: {
+      doc: 'Sample rate of AAC audio made by transcoding (Opus is always 48000)',
+      format: oneOf(AAC_SAMPLE_RATES),
+      default: 44100,
+      property: 'record_audio_codec_sample_rate',
+    },
+    channels: {
+      doc: 'Channels of audio made by transcoding: 1 (mono) or 2 (stereo)',
+      format: oneOf([1, 2]),
+      default: 2,
+      property: 'record_audio_codec_channels',
+    },
+    aacBitrateMode: {
+      doc: 'AAC bitrate: 0 = CBR 64 kbps per channel; 1–5 = libfdk-aac VBR modes, 32/40/56/72/112 kbps per channel',
+      format: oneOf(AAC_KBPS_PER_CHANNEL.map((_, mode) => mode)),
+      default: 5,
+      property: 'record_fdk_aac_bitrate_mode',
+    },
+    stallTimeoutMs: {
+      doc: 'ffmpeg writing nothing this long while input waits is a transcoding error',
+      format: positiveInteger,
+      default: 10000,
+    },
+    closeTimeoutMs: {
+      doc: 'ffmpeg not done this long after its input ended is killed (a transcoding error)',
+      format: positiveInteger,
+      default: 5000,
+    },
+    queueLimitKb: {
+      doc: 'Input waiting for ffmpeg beyond this (it cannot keep up) is a transcoding error',
+      format: positiveInteger,
+      default: 1024,
+    },
+    maxSilenceFillMs: {
+      doc: 'Gaps in the input audio up to this long are filled with silence; longer ones are skipped',
+      format: 'nat',
+      default: 60000,
+    },
+  },
+  register(ctx) {
+    const { config } = ctx;
+    const settings: TranscoderSettings = {
+      ffmpegPath: resolveFfmpegPath(config.ffmpeg.path),
+      aacSampleRate: config.sampleRate,
+      channels: config.channels,
+      aacBitrateMode: config.aacBitrateMode,
+      stallTimeoutMs: config.stallTimeoutMs,
+      closeTimeoutMs: config.closeTimeoutMs,
+      queueLimitBytes: config.queueLimitKb * 1024,
+      maxSilenceFillMs: config.maxSilenceFillMs,
+    };
+    const factory = new FfmpegTranscoderFactory(settings);
+    ctx.use(TranscoderRegistryToken).registerTranscoder(factory);
+    factories.set(ctx.container, factory);
+  },
+  /** Checks that the binary runs and which encoders it has, so a bad path fails start-up, not a recording. */
+  async start(ctx) {
+    const factory = factories.get(ctx.container)!;
+    const path = factory.settings.ffmpegPath;
+    try {
+      const build = await probeFfmpeg(path);
+      factory.encoders = build.encoders;
+      const missing = ['aac', 'libopus'].filter((encoder) => !build.encoders.has(encoder));
+      ctx.log.info({ ffmpeg: path, version: build.version }, `transcoding with ${build.version}`);
+      if (missing.length > 0) {
+        ctx.log.warn(`${path} has no ${missing.join(', ')} encoder: those conversions are not offered`);
+      }
+    } catch (error) {
+      throw new SpoolError(
+        'SPOOL_ERR_CONFIG_INVALID',
+        `transcoder.ffmpeg.path: ${errorMessage(error)} (set transcoder.ffmpeg.path or SPOOL_TRANSCODER__FFMPEG__PATH)`,
+        { cause: error },
+      );
+    }
+  },
+});
+
+/** register and start of one Spool share its factory (keyed by the plugin's container). */
+const factories = new WeakMap<object, FfmpegTranscoderFactory>();
