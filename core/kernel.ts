@@ -104,6 +104,7 @@ export class Spool {
       enabled.map((loaded) => ({
         name: loaded.definition.name,
         dependsOn: loaded.definition.dependsOn ?? [],
+        optionalDependsOn: loaded.definition.optionalDependsOn ?? [],
         loaded,
       })),
       listing.map((item) => item.entry),

@@ -25,8 +25,13 @@ export interface PluginContext<C = Record<string, never>> {
   /** Export a service to plugins that depend on this one. */
   provide<T>(token: Token<T>, value: T): void;
   provideFactory<T>(token: Token<T>, factory: (container: DependencyContainer) => T): void;
-  /** Use a kernel service or one exported by a plugin listed in dependsOn. */
+  /** Use a kernel service or one exported by a plugin listed in dependsOn or optionalDependsOn. */
   use<T>(token: Token<T>): T;
+  /**
+   * Like `use`, but undefined when no enabled plugin provides the token: for services of an
+   * optional dependency. A provider listed in neither dependsOn nor optionalDependsOn is still an error.
+   */
+  tryUse<T>(token: Token<T>): T | undefined;
   /** Report an error from background work (a subscriber loop, a timer): logged, counted, emitted. */
   reportError(where: string, error: unknown): void;
 }
@@ -37,6 +42,11 @@ export interface PluginDefinition<C = Record<string, never>> {
   readonly description?: string;
   /** Plugins that must be enabled and are started before this one. */
   readonly dependsOn?: readonly string[];
+  /**
+   * Plugins used when they are enabled: such a plugin starts before this one and its tokens may be
+   * used (see `tryUse`); when it is disabled or not in plugins.json, nothing fails.
+   */
+  readonly optionalDependsOn?: readonly string[];
   /** Schema of the config section named after the plugin. */
   readonly config?: ConfigSchema<C>;
   /** Synchronous: bind services, tap hooks. No I/O. */

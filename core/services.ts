@@ -7,7 +7,7 @@ export const KERNEL_OWNER = 'kernel';
 /**
  * Owns the tsyringe containers: one root for the kernel's services, one child per plugin.
  * It enforces the rule that a plugin reaches another plugin's services only when it lists that
- * plugin in `dependsOn`.
+ * plugin in `dependsOn` (or `optionalDependsOn`).
  */
 export class ServiceRegistry {
   readonly root: DependencyContainer;
@@ -40,7 +40,10 @@ export class ServiceRegistry {
     return container.resolve<T>(token.symbol);
   }
 
-  /** Creates the plugin's scope. Call in dependency order so dependencies' tokens are known. */
+  /**
+   * Creates the plugin's scope. Call in dependency order so dependencies' tokens are known.
+   * `dependsOn` lists every plugin whose services it may use, optional dependencies included.
+   */
   createScope(pluginName: string, dependsOn: readonly string[]): PluginScope {
     const scope = new PluginScope(this, pluginName, dependsOn, this.root.createChildContainer());
     this.scopes.set(pluginName, scope);
@@ -97,12 +100,22 @@ export class PluginScope {
         `plugin "${this.pluginName}" asked for ${token.name}, which no enabled plugin provides`,
       );
     }
+    return this.resolveOwned(token, owner);
+  }
+
+  /** As `use`, but undefined when no enabled plugin provides the token (an optional dependency). */
+  tryUse<T>(token: Token<T>): T | undefined {
+    const owner = this.registry.ownerOf(token);
+    return owner === undefined ? undefined : this.resolveOwned(token, owner);
+  }
+
+  private resolveOwned<T>(token: Token<T>, owner: string): T {
     if (owner === KERNEL_OWNER) return this.registry.root.resolve<T>(token.symbol);
     if (owner === this.pluginName) return this.container.resolve<T>(token.symbol);
     if (!this.dependsOn.includes(owner)) {
       throw new SpoolError(
         'SPOOL_ERR_PLUGIN_UNDECLARED_DEPENDENCY',
-        `plugin "${this.pluginName}" used ${token.name} from plugin "${owner}" without listing "${owner}" in dependsOn`,
+        `plugin "${this.pluginName}" used ${token.name} from plugin "${owner}" without listing "${owner}" in dependsOn or optionalDependsOn`,
       );
     }
     const ownerScope = this.registry.scope(owner);

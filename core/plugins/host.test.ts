@@ -6,6 +6,7 @@ import { LogCapture } from '../../test/helpers/log.js';
 import { TempDir } from '../../test/helpers/tmp.js';
 import { Spool } from '../kernel.js';
 import { isSpoolError, type ErrorCode } from '../errors.js';
+import { orderPlugins } from './order.js';
 
 const coreIndex = pathToFileURL(join(import.meta.dirname, '..', 'index.js')).href;
 const tmp = new TempDir('spool-host-');
@@ -16,6 +17,7 @@ const events = (): Events => ((globalThis as { __spoolEvents?: Events }).__spool
 
 interface FixtureOptions {
   dependsOn?: string[];
+  optionalDependsOn?: string[];
   start?: 'ok' | 'hang' | 'throw';
   stop?: 'ok' | 'hang';
   config?: string;
@@ -38,6 +40,7 @@ void createToken;
 export default {
   name: ${JSON.stringify(name)},
   dependsOn: ${JSON.stringify(options.dependsOn ?? [])},
+  optionalDependsOn: ${JSON.stringify(options.optionalDependsOn ?? [])},
   ${options.config === undefined ? '' : `config: ${options.config},`}
   register(ctx) { events.push('register:${name}'); ${options.register ?? ''} },
   async start(ctx) { events.push('start:${name}'); ${options.startBody ?? ''} ${start} },
@@ -224,6 +227,53 @@ describe('plugin host', () => {
     assert.ok(events().includes('now=42'));
   });
 
+  test('optionalDependsOn: an enabled optional dependency is used through tryUse', async () => {
+    const provider = pluginSource('pool', {
+      register: "ctx.provide(createToken('pool.run'), () => 'pooled');",
+    });
+    const user = pluginSource('cutter', {
+      optionalDependsOn: ['pool'],
+      register: "events.push('tryUse=' + ctx.tryUse(createToken('pool.run'))?.());",
+    });
+    const options = setup([
+      { name: 'pool', source: provider },
+      { name: 'cutter', source: user },
+    ]);
+    const spool = await Spool.create(options);
+    await spool.start();
+    await spool.stop();
+    assert.ok(events().includes('tryUse=pooled'));
+    assert.ok(events().indexOf('start:pool') < events().indexOf('start:cutter'));
+  });
+
+  test('optionalDependsOn: a disabled or absent optional dependency fails nothing; tryUse is undefined', async () => {
+    const user = pluginSource('cutter', {
+      optionalDependsOn: ['pool', 'not-listed'],
+      register: "events.push('tryUse=' + ctx.tryUse(createToken('pool.run')));",
+    });
+    const options = setup([
+      { name: 'pool', enabled: false },
+      { name: 'cutter', source: user },
+    ]);
+    const spool = await Spool.create(options);
+    await spool.start();
+    await spool.stop();
+    assert.deepEqual(events(), ['register:cutter', 'tryUse=undefined', 'start:cutter', 'stop:cutter']);
+  });
+
+  test('tryUse of a provider in neither dependsOn nor optionalDependsOn is still an error', async () => {
+    const provider = pluginSource('clock', {
+      register: "ctx.provide(createToken('clock.now'), () => 42);",
+    });
+    const sneaky = pluginSource('sneaky', { startBody: "ctx.tryUse(createToken('clock.now'));" });
+    const options = setup([
+      { name: 'clock', source: provider },
+      { name: 'sneaky', source: sneaky },
+    ]);
+    const spool = await Spool.create(options);
+    await rejectsWith(spool.start(), 'SPOOL_ERR_PLUGIN_START', '"sneaky"', 'without listing "clock"');
+  });
+
   test('a throwing hook tap is isolated, logged with its plugin and emitted on pluginError', async () => {
     const options = setup([
       {
@@ -262,5 +312,45 @@ describe('plugin host', () => {
     assert.match(metrics, /spool_plugin_errors_total\{plugin="faulty"\} 1/);
     await stream.end('done');
     await spool.stop();
+  });
+});
+
+describe('orderPlugins', () => {
+  const entry = (name: string, enabled = true) => ({ name, enabled });
+
+  test('an enabled optional dependency starts first, wherever plugins.json lists it', () => {
+    const ordered = orderPlugins(
+      [
+        { name: 'records-http', dependsOn: [], optionalDependsOn: ['recorder'] },
+        { name: 'recorder', dependsOn: [] },
+      ],
+      [entry('records-http'), entry('recorder')],
+    );
+    assert.deepEqual(
+      ordered.map((p) => p.name),
+      ['recorder', 'records-http'],
+    );
+  });
+
+  test('a disabled or unlisted optional dependency is skipped; a cycle through one is named', () => {
+    const ordered = orderPlugins(
+      [{ name: 'records-http', dependsOn: [], optionalDependsOn: ['recorder', 'other'] }],
+      [entry('records-http'), entry('recorder', false)],
+    );
+    assert.deepEqual(
+      ordered.map((p) => p.name),
+      ['records-http'],
+    );
+    assert.throws(
+      () =>
+        orderPlugins(
+          [
+            { name: 'a', dependsOn: ['b'] },
+            { name: 'b', dependsOn: [], optionalDependsOn: ['a'] },
+          ],
+          [entry('a'), entry('b')],
+        ),
+      (error: unknown) => isSpoolError(error, 'SPOOL_ERR_PLUGIN_DEPENDENCY_CYCLE'),
+    );
   });
 });

@@ -114,7 +114,10 @@ export class PluginHost {
   private createContext(loaded: LoadedPlugin): PluginContext<Record<string, unknown>> {
     const { definition } = loaded;
     const { hooks, services, metrics } = this.deps;
-    const scope = services.createScope(definition.name, definition.dependsOn ?? []);
+    const scope = services.createScope(definition.name, [
+      ...(definition.dependsOn ?? []),
+      ...(definition.optionalDependsOn ?? []),
+    ]);
     return Object.freeze({
       name: definition.name,
       config: this.deps.pluginConfig(definition.name),
@@ -128,6 +131,7 @@ export class PluginHost {
       provide: scope.provide.bind(scope),
       provideFactory: scope.provideFactory.bind(scope),
       use: scope.use.bind(scope),
+      tryUse: scope.tryUse.bind(scope),
       reportError: (where: string, error: unknown) =>
         hooks.reportPluginError({ plugin: definition.name, where, error }),
     });

@@ -4,11 +4,13 @@ import type { PluginEntry } from './plugins-file.js';
 interface Node {
   readonly name: string;
   readonly dependsOn: readonly string[];
+  readonly optionalDependsOn?: readonly string[];
 }
 
 /**
- * Checks every dependency and returns the plugins in start order: dependencies first, and
- * otherwise the order of plugins.json. Errors name the plugin and what is wrong.
+ * Checks every dependency and returns the plugins in start order: dependencies (and optional
+ * dependencies that are enabled) first, and otherwise the order of plugins.json. Errors name the
+ * plugin and what is wrong; a missing or disabled optional dependency is not one.
  */
 export function orderPlugins<T extends Node>(plugins: readonly T[], entries: readonly PluginEntry[]): T[] {
   const byName = new Map(plugins.map((p) => [p.name, p]));
@@ -43,6 +45,10 @@ export function orderPlugins<T extends Node>(plugins: readonly T[], entries: rea
     }
     state.set(plugin.name, 'visiting');
     for (const dependency of plugin.dependsOn) visit(byName.get(dependency)!, [...path, plugin.name]);
+    for (const dependency of plugin.optionalDependsOn ?? []) {
+      const enabled = byName.get(dependency);
+      if (enabled !== undefined) visit(enabled, [...path, plugin.name]);
+    }
     state.set(plugin.name, 'done');
     ordered.push(plugin);
   };

@@ -7,7 +7,8 @@ import { Spool } from '../../core/index.js';
 import { LogCapture } from '../../test/helpers/log.js';
 import { makeClip } from '../../test/helpers/media-file.js';
 import { TempDir } from '../../test/helpers/tmp.js';
-import { contentDisposition, parseRange, recordName } from './index.js';
+import { recordName } from './record-files.js';
+import { contentDisposition, parseRange } from './serve-file.js';
 
 interface RawResponse {
   status: number;
