@@ -163,11 +163,14 @@ function encoderDts(pts: number[]): number[] {
   return sorted.map((value) => value - delay);
 }
 
+/**
+ * The mean frame interval: WebM/MKV timestamps are whole milliseconds (33, 67, 100 … ms at 30 fps), so one
+ * step (2970 ticks) is not the frame rate, and a pass length built from it would overlap the next pass.
+ */
 function videoFrameDuration(frames: Frame[]): number {
-  const [first, second] = frames;
-  return first && second && second.dts !== first.dts
-    ? Math.abs(second.dts - first.dts)
-    : VIDEO_TIMESCALE / 30;
+  if (frames.length < 2) return VIDEO_TIMESCALE / 30;
+  const pts = frames.map((f) => f.pts);
+  return Math.round((Math.max(...pts) - Math.min(...pts)) / (frames.length - 1));
 }
 
 function toBytes(source: ArrayBufferView | ArrayBufferLike): Uint8Array {

@@ -20,6 +20,8 @@ export function mkvinfoPath(): string | undefined {
 export async function mkvinfo(file: string): Promise<string> {
   const binary = mkvinfoPath();
   if (binary === undefined) throw new Error('mkvinfo is not installed (Debian package mkvtoolnix)');
-  const { stdout } = await run(binary, ['-v', '--ui-language', 'en_US', file], { maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run(binary, ['-v', '--ui-language', 'en_US', file], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return stdout;
 }

@@ -1,0 +1,20 @@
+import { definePlugin } from '../../core/index.js';
+import { WriterRegistryToken } from '../recorder/api.js';
+import { matroskaWriterSchema, type MatroskaWriterConfig } from './config.js';
+import { MatroskaContainerWriter, MKV_PROFILE } from './matroska-writer.js';
+
+export default definePlugin<MatroskaWriterConfig>({
+  name: 'writer-mkv',
+  description:
+    'Records H.264 or VP8 with AAC, Opus or G.711 to MKV as received: live clusters while recording, Cues and Duration when finished',
+  dependsOn: ['recorder'],
+  config: matroskaWriterSchema,
+  register(ctx) {
+    ctx.use(WriterRegistryToken).register(
+      new MatroskaContainerWriter(MKV_PROFILE, {
+        durationMs: ctx.config.clusterDurationLimitMs,
+        sizeBytes: ctx.config.clusterSizeLimitBytes,
+      }),
+    );
+  },
+});
