@@ -8,6 +8,7 @@ import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DiskGuardToken } from '../plugins/disk-guard/api.js';
+import { RecorderServiceToken } from '../plugins/recorder/api.js';
 import { publishFile } from './helpers/file-publisher.js';
 import { makeClip, readMediaFile, type MediaFile } from './helpers/media-file.js';
 import { decodeErrors, ffprobe } from './helpers/media-tools.js';
@@ -47,16 +48,21 @@ describe('rotation', () => {
       sets: [TEMPLATE, 'rotation.recordRotation=2'],
     });
     let keyframeRequests = 0;
+    let filesOfSession: readonly string[] = [];
     try {
       const publisher = await publishFile(s.spool.bus, media, { name: 'rot', seconds: 10, speed: 4 });
       publisher.stream.onKeyframeRequest(() => keyframeRequests++);
       await publisher.done;
       await publisher.stop();
+      // Once unpublished, the session's files are known (what a publisher's getRecordInfo shows).
+      const recorder = s.spool.service(RecorderServiceToken);
+      filesOfSession = recorder.filesOf(publisher.stream.mediaSessionId).map((f) => f.fileName);
     } finally {
       await s.stop();
     }
     const parts = [...s.finished].sort((a, b) => (a.part ?? 0) - (b.part ?? 0));
     assert.ok(parts.length >= 4 && parts.length <= 6, `${parts.length} parts`);
+    assert.deepEqual([...filesOfSession].sort(), parts.map((p) => p.fileName).sort());
     assert.deepEqual(
       parts.map((p) => p.part),
       parts.map((_, i) => i + 1),

@@ -96,6 +96,11 @@ export interface RecorderService {
    */
   stop(mediaSessionId: string, reason?: RecordingEndReason): Promise<RecordedFile | undefined>;
   list(): RecordingStatus[];
+  /**
+   * The files recorded from a media session (every part), oldest first, once finalized: what the
+   * reference's getRecordInfo tells a publisher after it stops. Kept for the last few thousand sessions.
+   */
+  filesOf(mediaSessionId: string): readonly RecordedFile[];
   /** Resolves when the start-up recovery of orphaned recordings is done. */
   readonly recovered: Promise<readonly RecordedFile[]>;
 }

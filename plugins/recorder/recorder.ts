@@ -27,6 +27,9 @@ import { decideRecording } from './policy.js';
 import { Recording } from './recording.js';
 import { recoverOrphans } from './recovery.js';
 
+/** Media sessions whose finished files filesOf() remembers. */
+const REMEMBERED_SESSIONS = 4096;
+
 /** The recorder's state: writers, running recordings by stream, the worker pool. */
 export class Recorder implements RecorderService, WriterRegistry, TranscoderRegistry, FileWork {
   private readonly writers = new Map<string, ContainerWriter>();
@@ -36,6 +39,8 @@ export class Recorder implements RecorderService, WriterRegistry, TranscoderRegi
   private readonly recordings = new Map<string, Recording>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly starting = new Map<string, Promise<RecordingStatus>>();
+  /** Finished files by media session, oldest session first (a bounded history for filesOf). */
+  private readonly filesBySession = new Map<string, RecordedFile[]>();
   private pool: FileWorkPool | undefined;
   private recoveryDone: Promise<readonly RecordedFile[]> = Promise.resolve([]);
   readonly recordDir: string;
@@ -164,6 +169,10 @@ export class Recorder implements RecorderService, WriterRegistry, TranscoderRegi
     return recording.stop(reason);
   }
 
+  filesOf(mediaSessionId: string): readonly RecordedFile[] {
+    return this.filesBySession.get(mediaSessionId) ?? [];
+  }
+
   list(): RecordingStatus[] {
     return [...this.recordings.values()].map((r) => this.statusOf(r));
   }
@@ -244,8 +253,18 @@ export class Recorder implements RecorderService, WriterRegistry, TranscoderRegi
 
   /** segmentClosed, then recordingFinished (hook scripts, callbacks): run in the background. */
   private async announce(file: RecordedFile): Promise<void> {
+    this.remember(file);
     await this.hooks.call('segmentClosed', file);
     await this.hooks.call('recordingFinished', file);
+  }
+
+  private remember(file: RecordedFile): void {
+    const files = this.filesBySession.get(file.mediaSessionId) ?? [];
+    files.push(file);
+    this.filesBySession.set(file.mediaSessionId, files);
+    if (this.filesBySession.size > REMEMBERED_SESSIONS) {
+      this.filesBySession.delete(this.filesBySession.keys().next().value!);
+    }
   }
 
   private statusOf(recording: Recording): RecordingStatus {

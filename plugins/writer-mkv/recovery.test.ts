@@ -3,12 +3,10 @@
  * recording of (almost) everything written before the kill; a file cut anywhere still finalizes to its
  * complete frames; a file that is not Matroska is refused with a clear error and no output.
  */
+import { recordThenKill } from '../../test/helpers/killed-writer.js';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { copyFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { walkClusters } from '../../test/fixtures/mkv-writer-child.js';
@@ -50,35 +48,20 @@ describe('recovering a Matroska recording cut short', () => {
   before(async () => {
     clip = await makeClip({ seconds: 10, bFrames: 2 });
     sourcePictures = await videoFrameMd5s(clip);
-    const child = spawn(process.execPath, [WRITER_CHILD, 'write', clip, killed, '60', 'av', '--realtime'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = once(child, 'exit');
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    try {
-      let startedMs = 0;
-      for await (const line of createInterface({ input: child.stdout })) {
-        if (line === 'started') {
-          startedMs = performance.now();
-          break;
+    ({ recordedS } = await recordThenKill(
+      WRITER_CHILD,
+      ['write', clip, killed, '60', 'av', '--realtime'],
+      async (point) => {
+        const deadline = point.startedMs + 15_000;
+        // A cluster is complete once the next one has begun.
+        while ((await walkClusters(killed).catch(() => [])).length <= CLUSTERS_BEFORE_KILL) {
+          point.assertRecording();
+          assert.ok(performance.now() < deadline, 'clusters did not reach the disk in time');
+          await sleep(20);
         }
-      }
-      assert.ok(startedMs > 0, `writer child did not start: ${stderr}`);
-      const deadline = startedMs + 15_000;
-      // A cluster is complete once the next one has begun.
-      while ((await walkClusters(killed).catch(() => [])).length <= CLUSTERS_BEFORE_KILL) {
-        assert.ok(child.exitCode === null, `writer child exited early: ${stderr}`);
-        assert.ok(performance.now() < deadline, 'clusters did not reach the disk in time');
-        await sleep(20);
-      }
-      await sleep(500);
-      recordedS = (performance.now() - startedMs) / 1000;
-    } finally {
-      child.kill('SIGKILL');
-      await exited;
-    }
-    assert.equal(child.signalCode, 'SIGKILL', `the writer was still recording when killed: ${stderr}`);
+        await sleep(500);
+      },
+    ));
     recovered = await finalizeMatroska(killed, recoveredPath);
   });
 

@@ -5,6 +5,7 @@ import type {
   OpenWriterOptions,
   RecordingFileWriter,
 } from '../recorder/api.js';
+import { singleTrackProblem } from '../recorder/track-check.js';
 import { FragmentedMp4Writer } from './fragmented-writer.js';
 
 export interface Mp4WriterSettings {
@@ -31,20 +32,12 @@ export class Mp4ContainerWriter implements ContainerWriter {
   constructor(private readonly settings: Mp4WriterSettings) {}
 
   unsupported(tracks: readonly Track[]): string | undefined {
-    const video = tracks.filter((t) => t.kind === 'video');
-    const audio = tracks.filter((t) => t.kind === 'audio');
-    if (video.length > 1 || audio.length > 1) return 'MP4 recording takes one video and one audio track';
-    if (video[0] !== undefined && video[0].codec !== 'h264') return `MP4 cannot hold ${video[0].codec} video`;
-    if (audio[0] !== undefined && audio[0].codec !== 'aac')
-      return `MP4 recording needs AAC audio, not ${audio[0].codec}`;
-    if (video.length + audio.length === 0) return 'no audio or video track';
-    for (const track of [...video, ...audio]) {
-      if (track.config === undefined) return `the ${track.kind} track has no decoder configuration yet`;
-    }
-    if (video[0] !== undefined && (video[0].width === undefined || video[0].height === undefined)) {
-      return 'the video track has no picture size';
-    }
-    return undefined;
+    return singleTrackProblem(tracks, {
+      label: 'MP4',
+      videoCodecs: ['h264'],
+      audioCodecs: this.audioCodecs,
+      needsPictureSize: true,
+    });
   }
 
   async open(options: OpenWriterOptions): Promise<RecordingFileWriter> {

@@ -2,12 +2,10 @@
  * Crash safety: a recording process killed with SIGKILL, or a file cut anywhere inside a fragment, still
  * finalizes into a playable MP4 holding every complete fragment; a file without one fails with a clear error.
  */
+import { recordThenKill } from '../../test/helpers/killed-writer.js';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { copyFile, readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { makeClip, videoFrameMd5s, type DecodedFrame } from '../../test/helpers/media-file.js';
@@ -64,38 +62,22 @@ describe('recovering a fragmented recording cut short', () => {
   before(async () => {
     const clip = await makeClip({ seconds: 10, bFrames: 2 });
     clipFrames = await videoFrameMd5s(clip);
-    const child = spawn(process.execPath, [WRITER_CHILD, clip, killed, '60', 'av', '--realtime'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = once(child, 'exit');
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    try {
-      const lines = createInterface({ input: child.stdout });
-      let startedMs = 0;
-      for await (const line of lines) {
-        if (line === 'started') {
-          startedMs = performance.now();
-          break;
+    ({ recordedS } = await recordThenKill(
+      WRITER_CHILD,
+      [clip, killed, '60', 'av', '--realtime'],
+      async (point) => {
+        // Wait for complete fragments on disk, then kill inside the next one (frames of it are in memory).
+        const deadline = point.startedMs + 15_000;
+        while (
+          (await completeBoxes(killed)).filter((box) => box.type === 'mdat').length < FRAGMENTS_BEFORE_KILL
+        ) {
+          point.assertRecording();
+          assert.ok(performance.now() < deadline, 'fragments did not reach the disk in time');
+          await sleep(20);
         }
-      }
-      assert.ok(startedMs > 0, `writer child did not start: ${stderr}`);
-      // Wait for complete fragments on disk, then kill inside the next one (frames of it are in memory).
-      const deadline = startedMs + 15_000;
-      while (
-        (await completeBoxes(killed)).filter((box) => box.type === 'mdat').length < FRAGMENTS_BEFORE_KILL
-      ) {
-        assert.ok(child.exitCode === null, `writer child exited early: ${stderr}`);
-        assert.ok(performance.now() < deadline, 'fragments did not reach the disk in time');
-        await sleep(20);
-      }
-      await sleep(500);
-      recordedS = (performance.now() - startedMs) / 1000;
-    } finally {
-      child.kill('SIGKILL');
-      await exited;
-    }
-    assert.equal(child.signalCode, 'SIGKILL', `the writer was still recording when killed: ${stderr}`);
+        await sleep(500);
+      },
+    ));
     recovered = await finalizeFragmentedMp4(killed, recoveredPath, { moovFirst: true });
   });
 

@@ -2,12 +2,10 @@
  * Crash safety: a process recording to MPEG-TS in real time is killed with SIGKILL; the file it leaves
  * finalizes into a clean recording of what it had written, minus at most the last flush interval.
  */
+import { recordThenKill } from '../../test/helpers/killed-writer.js';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { makeClip, videoFrameMd5s } from '../../test/helpers/media-file.js';
@@ -34,31 +32,16 @@ describe('an MPEG-TS recording killed with SIGKILL', () => {
 
   before(async () => {
     clip = await makeClip({ seconds: 10, bFrames: 2 });
-    const child = spawn(process.execPath, [WRITER_CHILD, clip, killed, '60', 'av', '--realtime'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = once(child, 'exit');
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    try {
-      let startedMs = 0;
-      for await (const line of createInterface({ input: child.stdout })) {
-        if (line === 'started') {
-          startedMs = performance.now();
-          break;
-        }
-      }
-      assert.ok(startedMs > 0, `writer child did not start: ${stderr}`);
-      await sleep(1000);
-      sizeAfterOneSecond = (await stat(killed)).size;
-      await sleep(RECORD_MS - 1000);
-      assert.equal(child.exitCode, null, `writer child exited early: ${stderr}`);
-      recordedS = (performance.now() - startedMs) / 1000;
-    } finally {
-      child.kill('SIGKILL');
-      await exited;
-    }
-    assert.equal(child.signalCode, 'SIGKILL', `the writer was still recording when killed: ${stderr}`);
+    ({ recordedS } = await recordThenKill(
+      WRITER_CHILD,
+      [clip, killed, '60', 'av', '--realtime'],
+      async (point) => {
+        await sleep(1000);
+        sizeAfterOneSecond = (await stat(killed)).size;
+        await sleep(RECORD_MS - 1000);
+        point.assertRecording();
+      },
+    ));
     result = await finalizeMpegTs(killed, recovered);
     console.log(`recorded ${recordedS.toFixed(2)} s before the kill, recovered ${result.durationMs} ms`);
   });

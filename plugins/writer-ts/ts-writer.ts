@@ -1,4 +1,5 @@
 import type { AudioTrack, Frame, Track, VideoTrack } from '../../core/index.js';
+import { singleTrackProblem } from '../recorder/track-check.js';
 import type {
   ContainerWriter,
   FinalizeOptions,
@@ -33,18 +34,11 @@ export class TsContainerWriter implements ContainerWriter {
   constructor(private readonly settings: TsWriterSettings) {}
 
   unsupported(tracks: readonly Track[]): string | undefined {
-    const video = tracks.filter((t) => t.kind === 'video');
-    const audio = tracks.filter((t) => t.kind === 'audio');
-    if (video.length > 1 || audio.length > 1) return 'MPEG-TS recording takes one video and one audio track';
-    if (video.length + audio.length === 0) return 'no audio or video track';
-    if (video[0] !== undefined && video[0].codec !== 'h264')
-      return `MPEG-TS recording needs H.264 video, not ${video[0].codec}`;
-    if (audio[0] !== undefined && audio[0].codec !== 'aac')
-      return `MPEG-TS recording needs AAC audio, not ${audio[0].codec}`;
-    for (const track of [...video, ...audio]) {
-      if (track.config === undefined) return `the ${track.kind} track has no decoder configuration yet`;
-    }
-    return undefined;
+    return singleTrackProblem(tracks, {
+      label: 'MPEG-TS',
+      videoCodecs: ['h264'],
+      audioCodecs: this.audioCodecs,
+    });
   }
 
   async open(options: OpenWriterOptions): Promise<RecordingFileWriter> {
