@@ -72,7 +72,10 @@ const setups: Record<string, Setup> = {
   },
   'record_formats=h264-mkv, vp8-mkv': {
     plugins: ['recorder', 'writer-mkv'],
-    sets: ['recorder.recordFormats=h264-mkv,vp8-mkv'],
+    sets: [
+      'recorder.recordFormats=h264-mkv,vp8-mkv',
+      'recorder.fileTemplate={streamName}-{videoCodec}-{audioCodec}',
+    ],
     cases: [
       { name: 'h264-mkv', clip: h264(0), expected: { extension: 'mkv', video: 'h264', audio: aac44 } },
       {
@@ -155,6 +158,10 @@ for (const [title, setup] of Object.entries(setups)) {
         assert.ok(result, `${c.name} produced a recording`);
         const { file, probe } = result;
         assert.ok(file.fileName.endsWith(`.${c.expected.extension}`), file.fileName);
+        if (title.startsWith('record_formats=')) {
+          // {videoCodec} and {audioCodec} come from the stream.
+          assert.equal(file.fileName, `${c.name}-${c.expected.video}-${c.expected.audio?.codec}.mkv`);
+        }
         assert.equal(await decodeErrors(file.filePath), '');
         const video = probe.streams.find((s) => s.codec_type === 'video');
         const audio = probe.streams.find((s) => s.codec_type === 'audio');
