@@ -3,7 +3,8 @@ import { RecorderServiceToken } from '../recorder/api.js';
 import { restApiSchema, type RestApiConfig } from './config.js';
 import { withOpenApiRoute } from './openapi.js';
 import { restRouter } from './router.js';
-import { restRoutes } from './routes.js';
+import { RestRegistryToken } from './api.js';
+import { restRoutes, type RestRoute } from './routes.js';
 
 /**
  * The reference's REST API under /rest-api: stream look-up and recording on demand
@@ -23,10 +24,15 @@ export default definePlugin<RestApiConfig>({
       );
     }
     const options = { authEnabled: auth.enabled, maxBodyBytes };
-    const routes = withOpenApiRoute(
-      restRoutes({ bus: ctx.bus, recorder: ctx.use(RecorderServiceToken) }),
-      options,
-    );
-    ctx.hooks.routes.tap(({ mount }) => mount(restRouter(routes, { ...options, tokens: auth.tokens })));
+    const added: RestRoute[] = [];
+    ctx.provide(RestRegistryToken, { addRoutes: (routes) => void added.push(...routes) });
+    // Built when routes are mounted: every plugin has registered its methods by then.
+    ctx.hooks.routes.tap(({ mount }) => {
+      const routes = withOpenApiRoute(
+        [...restRoutes({ bus: ctx.bus, recorder: ctx.use(RecorderServiceToken) }), ...added],
+        options,
+      );
+      mount(restRouter(routes, { ...options, tokens: auth.tokens }));
+    });
   },
 });
