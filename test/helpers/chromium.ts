@@ -44,13 +44,13 @@ async function loadPlaywright(): Promise<Playwright | string> {
   }
 }
 
-async function launch(playwright: Playwright): Promise<Chromium> {
+async function launch(playwright: Playwright, extraArgs: readonly string[]): Promise<Chromium> {
   const profile = new TempDir('spool-chromium-');
   try {
     const context = await playwright.chromium.launchPersistentContext(profile.path, {
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: CHROMIUM_FLAGS,
+      args: [...CHROMIUM_FLAGS, ...extraArgs],
     });
     return {
       context,
@@ -66,10 +66,14 @@ async function launch(playwright: Playwright): Promise<Chromium> {
 }
 
 /**
- * Starts Chromium for test `t`, or returns undefined after skipping `t` when it is not installed.
+ * Starts Chromium for test `t` (with `extraArgs` after the usual flags, e.g. a fake camera file), or
+ * returns undefined after skipping `t` when it is not installed.
  * Under CI=true a missing Chromium or playwright-core throws instead: CI must run these tests.
  */
-export async function openChromium(t: TestContext): Promise<Chromium | undefined> {
+export async function openChromium(
+  t: TestContext,
+  extraArgs: readonly string[] = [],
+): Promise<Chromium | undefined> {
   const playwright = await loadPlaywright();
   const missing =
     typeof playwright === 'string'
@@ -77,7 +81,7 @@ export async function openChromium(t: TestContext): Promise<Chromium | undefined
       : existsSync(CHROMIUM_PATH)
         ? undefined
         : `no Chromium at ${CHROMIUM_PATH} (Debian package "chromium", or set CHROMIUM_PATH)`;
-  if (missing === undefined && typeof playwright !== 'string') return launch(playwright);
+  if (missing === undefined && typeof playwright !== 'string') return launch(playwright, extraArgs);
   if (process.env.CI === 'true') throw new Error(`CI=true and Chromium cannot run: ${missing}`);
   console.warn(`SKIPPED ${t.name}: ${missing}`);
   t.skip(`Chromium unavailable: ${missing}`);

@@ -92,19 +92,17 @@ export async function ffprobe(file: string): Promise<Probe> {
   return JSON.parse(stdout) as Probe;
 }
 
-/** Decodes the whole file; returns what `ffmpeg -v error` printed (empty = clean). */
+/**
+ * Decodes the whole file; returns what `ffmpeg -v error` printed (empty = clean). `-enc_time_base -1`
+ * keeps the file's own time base for ffmpeg's null output: by default it rounds variable-frame-rate
+ * video (WebRTC capture times; a libx264 VFR file does the same) to the frame rate it guesses and then
+ * reports two close frames as "non monotonically increasing dts" — about its own output, not the file.
+ */
 export async function decodeErrors(file: string): Promise<string> {
   try {
     const { stderr } = await run(FFMPEG, [
-      '-hide_banner',
-      '-nostdin',
-      '-v',
-      'error',
-      '-i',
-      file,
-      '-f',
-      'null',
-      '-',
+      ...['-hide_banner', '-nostdin', '-v', 'error', '-i', file],
+      ...['-enc_time_base', '-1', '-f', 'null', '-'],
     ]);
     return stderr.trim();
   } catch (error) {

@@ -1,0 +1,33 @@
+import { SpoolError, definePlugin, type PluginContext } from '../../core/index.js';
+import { WebRtcIngestToken } from './api.js';
+import { configProblem, ingestWebRtcSchema, type IngestWebRtcConfig } from './config.js';
+import { WhipService } from './service.js';
+import { whipRouter } from './whip-routes.js';
+
+const services = new WeakMap<PluginContext<IngestWebRtcConfig>, WhipService>();
+
+/**
+ * WebRTC publish over WHIP (RFC 9725) → the stream bus, source 'webrtc'. H.264 (packetization
+ * mode 1) or VP8 video and Opus audio; `?record=true` is the publisher's record flag, the login
+ * comes from the bearer token (auth on) or `?login=`. WebRTC engine: werift 0.25.2.
+ */
+export default definePlugin<IngestWebRtcConfig>({
+  name: 'ingest-webrtc',
+  description: 'Takes WebRTC publishes (WHIP: H.264/VP8 + Opus) onto the stream bus',
+  config: ingestWebRtcSchema,
+  register(ctx) {
+    const problem = configProblem(ctx.config);
+    if (problem !== undefined) throw new SpoolError('SPOOL_ERR_CONFIG_INVALID', problem);
+    const service = new WhipService(ctx);
+    services.set(ctx, service);
+    ctx.provide(WebRtcIngestToken, {
+      get publishers() {
+        return service.publishers;
+      },
+    });
+    ctx.hooks.routes.tap(({ mount }) => mount(whipRouter(service, ctx.config)));
+  },
+  async stop(ctx) {
+    await services.get(ctx)?.stop();
+  },
+});

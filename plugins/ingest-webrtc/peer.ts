@@ -1,0 +1,194 @@
+import {
+  RTCPeerConnection,
+  ReceiverEstimatedMaxBitrate,
+  RtcpPayloadSpecificFeedback,
+  useH264,
+  useOPUS,
+  useSdesMid,
+  useVP8,
+  type MediaStreamTrack,
+  type RTCRtpReceiver,
+} from 'werift';
+import { rewriteAnswer } from './answer.js';
+import type { IngestWebRtcConfig } from './config.js';
+import { iceOptions } from './ice.js';
+import type { PreparedOffer } from './offer.js';
+
+export type MediaKind = 'video' | 'audio';
+
+export interface PeerEvents {
+  /** ICE + DTLS are up. */
+  onConnected(): void;
+  /** The transport failed or closed; called once. */
+  onGone(reason: string): void;
+  onError(where: string, error: unknown): void;
+}
+
+const REMB_INTERVAL_MS = 1000;
+/** Chromium grants about one keyframe per 400 ms; asking more often only adds RTCP traffic. */
+const PLI_MIN_INTERVAL_MS = 300;
+/** Host candidates only (no STUN server): gathering takes milliseconds; this only bounds a hang. */
+const GATHERING_TIMEOUT_MS = 5000;
+
+/**
+ * The werift side of one publish: answers the (prepared) offer once candidate gathering is
+ * complete (WHIP answers are not trickled), reports when the transport comes up or goes away,
+ * and sends the feedback browsers need: PLI on demand, REMB every second so the sender's
+ * estimate stays at `bitrate.maxKbps` (LIBRARY-NOTES: no transport-cc).
+ */
+export class PublisherPeer {
+  private readonly pc: RTCPeerConnection;
+  private readonly receivers = new Map<MediaKind, { receiver: RTCRtpReceiver; track: MediaStreamTrack }>();
+  private readonly ssrcs = new Map<MediaKind, number>();
+  private rembTimer: NodeJS.Timeout | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private lastPliMs = 0;
+  private gone = false;
+
+  constructor(
+    private readonly offer: PreparedOffer,
+    private readonly config: Readonly<IngestWebRtcConfig>,
+    private readonly events: PeerEvents,
+  ) {
+    this.pc = new RTCPeerConnection({
+      ...iceOptions(config.ice),
+      codecs: {
+        video: offer.video === undefined ? [] : [offer.video.codec === 'h264' ? useH264() : useVP8()],
+        audio: offer.audio === undefined ? [] : [useOPUS()],
+      },
+      // The mid extension routes bundled packets; transport-cc stays out (see offer.ts).
+      headerExtensions: { video: [useSdesMid()], audio: [useSdesMid()] },
+    });
+    this.pc.onTrack.subscribe((track) => this.guard('track', () => this.onTrack(track)));
+    this.pc.connectionStateChange.subscribe((state) =>
+      this.guard('connection state', () => this.onConnectionState(state)),
+    );
+  }
+
+  /** The remote tracks, by kind, known once the offer is applied. */
+  track(kind: MediaKind): MediaStreamTrack | undefined {
+    return this.receivers.get(kind)?.track;
+  }
+
+  /** Applies the offer; resolves with the answer SDP once every candidate is gathered. */
+  async answer(): Promise<string> {
+    await this.pc.setRemoteDescription({ type: 'offer', sdp: this.offer.sdp });
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    if (this.pc.iceGatheringState !== 'complete') {
+      await this.pc.iceGatheringStateChange.watch((state) => state === 'complete', GATHERING_TIMEOUT_MS);
+    }
+    const sdp = this.pc.localDescription?.sdp;
+    if (sdp === undefined) throw new Error('werift produced no answer');
+    // A DTLS close alert means the peer is gone, but werift's connection state does not follow it.
+    // (A closed tab sends nothing at all: the session's no-media timeout notices that.)
+    for (const dtls of this.pc.dtlsTransports) {
+      dtls.onStateChange.subscribe((state) =>
+        this.guard('DTLS state', () => {
+          if (state === 'closed') this.goneBecause('the peer closed DTLS');
+          else if (state === 'failed') this.goneBecause('DTLS failed');
+        }),
+      );
+    }
+    const connectTimeoutMs = this.config.connectTimeoutMs;
+    this.connectTimer = setTimeout(() => {
+      this.guard('connect timeout', () =>
+        this.goneBecause(`ICE/DTLS not connected within ${connectTimeoutMs} ms`),
+      );
+    }, connectTimeoutMs).unref();
+    return rewriteAnswer(sdp, {
+      ice: this.config.ice,
+      videoPayloadType: this.offer.video?.payloadType,
+      startBitrateKbps: this.config.bitrate.startKbps,
+    });
+  }
+
+  /** Notes the sender's SSRC of a kind (from its first packet): PLI and REMB are addressed to it. */
+  setSsrc(kind: MediaKind, ssrc: number): void {
+    this.ssrcs.set(kind, ssrc);
+  }
+
+  /** Picture Loss Indication: the browser answers with a keyframe (~20–40 ms). */
+  requestKeyframe(): void {
+    const video = this.receivers.get('video');
+    const ssrc = this.ssrcs.get('video');
+    if (video === undefined || ssrc === undefined || this.gone) return;
+    const now = Date.now();
+    if (now - this.lastPliMs < PLI_MIN_INTERVAL_MS) return;
+    this.lastPliMs = now;
+    video.receiver.sendRtcpPLI(ssrc).catch((error: unknown) => this.events.onError('PLI', error));
+  }
+
+  async close(): Promise<void> {
+    this.gone = true;
+    clearTimeout(this.connectTimer);
+    clearInterval(this.rembTimer);
+    await this.pc.close();
+  }
+
+  private onTrack(track: MediaStreamTrack): void {
+    const transceiver = this.pc.getTransceivers().find((t) => t.receiver.tracks.includes(track));
+    if (transceiver === undefined || (track.kind !== 'video' && track.kind !== 'audio')) return;
+    this.receivers.set(track.kind, { receiver: transceiver.receiver, track });
+  }
+
+  private onConnectionState(state: string): void {
+    if (state === 'connected') {
+      clearTimeout(this.connectTimer);
+      this.rembTimer ??= setInterval(
+        () => this.guard('REMB', () => this.sendRemb()),
+        REMB_INTERVAL_MS,
+      ).unref();
+      this.sendRemb();
+      this.events.onConnected();
+    } else if (state === 'failed') {
+      this.goneBecause('ICE/DTLS failed');
+    } else if (state === 'closed') {
+      this.goneBecause('the peer closed the connection');
+    }
+  }
+
+  private goneBecause(reason: string): void {
+    if (this.gone) return;
+    this.gone = true;
+    clearInterval(this.rembTimer);
+    this.events.onGone(reason);
+  }
+
+  private sendRemb(): void {
+    const video = this.receivers.get('video');
+    const ssrc = this.ssrcs.get('video');
+    if (video === undefined || ssrc === undefined || this.gone) return;
+    const remb = new ReceiverEstimatedMaxBitrate({
+      senderSsrc: video.receiver.rtcpSsrc,
+      mediaSsrc: 0,
+      ...rembBitrate(this.config.bitrate.maxKbps * 1000),
+      ssrcNum: 1,
+      ssrcFeedbacks: [ssrc],
+    });
+    video.receiver.dtlsTransport
+      .sendRtcp([new RtcpPayloadSpecificFeedback({ feedback: remb })])
+      .catch((error: unknown) => this.events.onError('REMB', error));
+  }
+
+  private guard(where: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.events.onError(where, error);
+    }
+  }
+}
+
+/**
+ * REMB carries mantissa × 2^exponent with an 18-bit mantissa; werift serializes these two fields
+ * and ignores its `bitrate` field, so they are computed here.
+ */
+export function rembBitrate(bitsPerSecond: number): { brExp: number; brMantissa: number } {
+  let mantissa = Math.round(bitsPerSecond);
+  let exponent = 0;
+  while (mantissa >= 2 ** 18) {
+    mantissa = Math.floor(mantissa / 2);
+    exponent++;
+  }
+  return { brExp: exponent, brMantissa: mantissa };
+}

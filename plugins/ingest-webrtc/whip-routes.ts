@@ -1,0 +1,159 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { RouterContext, RouterMiddleware } from '@koa/router';
+import { Router, SpoolError } from '../../core/index.js';
+import { WHIP_PATH } from './api.js';
+import type { IngestWebRtcConfig } from './config.js';
+import type { WhipService } from './service.js';
+
+const RESOURCE_METHODS = 'DELETE, PATCH, OPTIONS';
+const ENDPOINT_METHODS = 'POST, OPTIONS';
+
+/**
+ * WHIP (RFC 9725) over the kernel's HTTP server: POST /whip/NAME with an SDP offer →
+ * 201 Created, the answer and the session's Location; DELETE on the Location ends the publish.
+ * Trickle ICE and ICE restarts (PATCH) are not supported: the answer carries every candidate.
+ * Errors are the kernel's JSON bodies with a reason: 400 bad offer, 401 bad token, 404 no such
+ * session, 405 method, 409 name in use, 413 offer too large, 415 not application/sdp, 422 no codec.
+ */
+export function whipRouter(service: WhipService, config: Readonly<IngestWebRtcConfig>): Router {
+  const router = new Router({ prefix: WHIP_PATH });
+  const loginOf = config.auth.enabled ? bearerLogins(config.auth.tokens) : undefined;
+  router.use(async (ctx, next) => {
+    if (config.corsOrigin !== '') {
+      ctx.set('Access-Control-Allow-Origin', config.corsOrigin);
+      ctx.set('Access-Control-Expose-Headers', 'Location, Link, Accept-Post');
+    }
+    await next();
+  });
+
+  router.post('/:name', async (ctx) => {
+    if (!isSdp(ctx.get('Content-Type'))) {
+      throw new SpoolError(
+        'SPOOL_ERR_BAD_REQUEST',
+        'a WHIP offer must be sent as Content-Type: application/sdp',
+        {
+          status: 415,
+        },
+      );
+    }
+    const login = loginOf === undefined ? (ctx.query.login?.toString() ?? '') : loginOf(ctx);
+    const offer = await readOffer(ctx, config.maxOfferBytes);
+    const name = ctx.params.name!;
+    const query = firstValues(ctx.querystring);
+    const published = await service.publish(
+      { name, login, record: query.record === 'true', query, remoteAddress: ctx.req.socket.remoteAddress },
+      offer,
+    );
+    ctx.status = 201;
+    ctx.set('Location', `${WHIP_PATH}/${encodeURIComponent(name)}/${published.sessionId}`);
+    ctx.type = 'application/sdp';
+    ctx.body = published.answer;
+  });
+
+  router.delete('/:name/:sessionId', async (ctx) => {
+    if (loginOf !== undefined) loginOf(ctx);
+    if (!(await service.unpublish(ctx.params.name!, ctx.params.sessionId!))) {
+      throw new SpoolError('SPOOL_ERR_NOT_FOUND', `no WHIP session ${ctx.path}`);
+    }
+    ctx.status = 200;
+    ctx.body = '';
+  });
+
+  router.patch('/:name/:sessionId', (ctx) => {
+    ctx.set('Allow', 'DELETE, OPTIONS');
+    throw new SpoolError(
+      'SPOOL_ERR_METHOD_NOT_ALLOWED',
+      'trickle ICE and ICE restarts are not supported: the answer carries all candidates',
+    );
+  });
+
+  router.options('/:name', preflight(ENDPOINT_METHODS));
+  router.options('/:name/:sessionId', preflight(RESOURCE_METHODS));
+  router.all('/:name', notAllowed(ENDPOINT_METHODS));
+  router.all('/:name/:sessionId', notAllowed(RESOURCE_METHODS));
+  return router;
+}
+
+function isSdp(contentType: string): boolean {
+  return contentType.split(';')[0]!.trim().toLowerCase() === 'application/sdp';
+}
+
+/** CORS preflight (and plain OPTIONS): what a browser page on another origin may send. */
+function preflight(methods: string): RouterMiddleware {
+  return (ctx) => {
+    ctx.set('Allow', methods);
+    ctx.set('Accept-Post', 'application/sdp');
+    ctx.set('Access-Control-Allow-Methods', methods);
+    ctx.set('Access-Control-Allow-Headers', 'Content-Type, Authorization, If-Match');
+    ctx.status = 204;
+  };
+}
+
+function notAllowed(methods: string): RouterMiddleware {
+  return (ctx) => {
+    ctx.set('Allow', methods);
+    throw new SpoolError(
+      'SPOOL_ERR_METHOD_NOT_ALLOWED',
+      `${ctx.method} is not allowed here (allowed: ${methods})`,
+    );
+  };
+}
+
+/** Reads the offer: 413 past `limitBytes` (the connection is then closed instead of drained). */
+async function readOffer(ctx: RouterContext, limitBytes: number): Promise<string> {
+  const request: IncomingMessage = ctx.req;
+  const tooLarge = () => {
+    ctx.set('Connection', 'close');
+    return new SpoolError('SPOOL_ERR_PAYLOAD_TOO_LARGE', `the offer is larger than ${limitBytes} bytes`);
+  };
+  if (Number(request.headers['content-length'] ?? 0) > limitBytes) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.byteLength;
+    if (size > limitBytes) throw tooLarge();
+    chunks.push(chunk);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks, size));
+  } catch {
+    throw new SpoolError('SPOOL_ERR_BAD_REQUEST', 'the offer is not UTF-8 text');
+  }
+}
+
+/**
+ * `Authorization: Bearer TOKEN` → the login paired with TOKEN, else 401. Tokens are compared as
+ * SHA-256 digests in constant time, so neither their content nor their length leaks.
+ */
+function bearerLogins(items: readonly string[]): (ctx: RouterContext) => string {
+  const logins = items.map((item) => {
+    const colon = item.indexOf(':');
+    return { login: item.slice(0, colon), digest: digest(item.slice(colon + 1)) };
+  });
+  return (ctx) => {
+    const match = /^Bearer[ \t]+(\S+)\s*$/i.exec(ctx.get('Authorization'));
+    let login: string | undefined;
+    if (match !== null) {
+      const presented = digest(match[1]!);
+      for (const known of logins) if (timingSafeEqual(known.digest, presented)) login ??= known.login;
+    }
+    if (login !== undefined) return login;
+    ctx.set('WWW-Authenticate', 'Bearer realm="whip"');
+    throw new SpoolError(
+      'SPOOL_ERR_UNAUTHORIZED',
+      match === null ? 'WHIP needs an Authorization: Bearer token' : 'the bearer token is not valid',
+    );
+  };
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/** Query parameters as a record; a repeated key keeps its first value. */
+function firstValues(querystring: string): Record<string, string> {
+  const first = new Map<string, string>();
+  for (const [key, value] of new URLSearchParams(querystring)) if (!first.has(key)) first.set(key, value);
+  return Object.fromEntries(first);
+}
