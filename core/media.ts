@@ -4,7 +4,8 @@
  * rounding creeps in: audio sample durations stay exactly 1024 for AAC.
  */
 export type VideoCodec = 'h264' | 'vp8';
-export type AudioCodec = 'aac' | 'opus' | 'pcma' | 'pcmu';
+/** Vorbis only comes out of the transcoder (WebM set to Vorbis); no ingest produces it. */
+export type AudioCodec = 'aac' | 'opus' | 'pcma' | 'pcmu' | 'vorbis';
 export type Codec = VideoCodec | AudioCodec;
 export type TrackKind = 'video' | 'audio';
 
@@ -13,7 +14,9 @@ interface TrackBase {
   readonly id: number;
   readonly timescale: number;
   /**
-   * Decoder configuration: H.264 avcC, AAC AudioSpecificConfig, Opus identification header.
+   * Decoder configuration: H.264 avcC, AAC AudioSpecificConfig, Opus identification header; Vorbis: its
+   * three header packets (identification, comment, setup) Xiph-laced as Matroska's CodecPrivate holds
+   * them (a byte 2, the laced lengths of the first two, then the three packets), so writers copy it as is.
    * May be absent until the publisher has sent it; the track is then updated on the stream.
    */
   readonly config?: Uint8Array;

@@ -12,6 +12,8 @@ import { TempDir } from '../../test/helpers/tmp.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { FfmpegTranscoder } from './ffmpeg-transcoder.js';
 import type { TranscoderSettings } from './settings.js';
+import { vorbisConfig } from './vorbis-headers.js';
+import { xiphLace, xiphUnlace } from './vorbis.js';
 import { g711Source, opusSource, quietLog, testSettings, transcoderFfmpeg, type Source } from './test-kit.js';
 
 const tmp = new TempDir('spool-transcode-fail-');
@@ -29,11 +31,16 @@ interface Run {
   errors: Error[];
 }
 
-function open(source: Source, settings: TranscoderSettings, onFrame?: (frame: Frame) => void): Run {
+function open(
+  source: Source,
+  settings: TranscoderSettings,
+  onFrame?: (frame: Frame) => void,
+  vorbisConfig?: Uint8Array,
+): Run {
   const run: Run = { transcoder: undefined!, frames: [], errors: [] };
   run.transcoder = new FfmpegTranscoder(
     {
-      ...{ input: source.track, to: 'aac', log: quietLog },
+      ...{ input: source.track, to: vorbisConfig === undefined ? 'aac' : 'vorbis', log: quietLog },
       onFrame: (frame) => {
         run.frames.push(frame);
         onFrame?.(frame);
@@ -41,6 +48,7 @@ function open(source: Source, settings: TranscoderSettings, onFrame?: (frame: Fr
       onError: (error) => run.errors.push(error),
     },
     settings,
+    vorbisConfig,
   );
   return run;
 }
@@ -162,6 +170,21 @@ describe('transcoder failures', () => {
     });
     for (const frame of source.frames) run.transcoder.push(frame);
     await assertFailedOnce(run, source, /could not be passed on: writer is gone/);
+  });
+
+  test('Vorbis headers from ffmpeg that differ from the announced ones: an error before any frame', async (t) => {
+    const path = realFfmpeg(t);
+    if (path === undefined) return;
+    const source = await opusSource(tmp.path, 5);
+    const settings = testSettings(path);
+    const headers = xiphUnlace(await vorbisConfig(settings));
+    // A codebook byte changed: the modes at the end still parse, but these headers would not decode the packets.
+    const setup = Uint8Array.from(headers.setup);
+    setup[100] ^= 0xff;
+    const run = open(source, settings, undefined, xiphLace({ ...headers, setup }));
+    for (const frame of source.frames) run.transcoder.push(frame);
+    await assertFailedOnce(run, source, /Vorbis setup header differs from the one the track announced/);
+    assert.equal(run.frames.length, 0);
   });
 
   test('abort(): ffmpeg killed at once, no error and no frames after it', async (t) => {

@@ -38,13 +38,16 @@ export class FfmpegTranscoder implements AudioTranscoder {
   private lastOutputMs = Date.now();
   private readonly timers = new Set<NodeJS.Timeout>();
 
+  /** `vorbisConfig`: the Vorbis headers made ahead for `settings` (needed for Vorbis output only). */
   constructor(
     private readonly options: AudioTranscoderOptions,
     private readonly settings: TranscoderSettings,
+    vorbisConfig?: Uint8Array,
   ) {
     const { input, to, log } = options;
     this.label = `${input.codec} → ${to}`;
-    this.format = outputFormatFor(to, input, settings, (message) => log.warn(`${this.label}: ${message}`));
+    const warn = (message: string): void => log.warn(`${this.label}: ${message}`);
+    this.format = outputFormatFor(to, input, settings, warn, vorbisConfig);
     this.output = this.format.track;
     this.packetsToDrop = this.format.leadingPacketsToDrop;
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
@@ -198,7 +201,7 @@ export class FfmpegTranscoder implements AudioTranscoder {
         this.packetsToDrop--;
         continue;
       }
-      const pts = (this.outputClock ??= new OutputClock(0)).stamp(packet.samples);
+      const pts = (this.outputClock ??= new OutputClock(0)).stamp(packet.samples) - (packet.leadIn ?? 0);
       try {
         this.options.onFrame({
           ...{ trackId: this.output.id, data: packet.data, pts, dts: pts },

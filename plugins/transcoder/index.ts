@@ -2,7 +2,7 @@ import { definePlugin, positiveInteger, SpoolError, errorMessage } from '../../c
 import { TranscoderRegistryToken } from '../recorder/api.js';
 import { probeFfmpeg, resolveFfmpegPath } from './ffmpeg-binary.js';
 import { AAC_KBPS_PER_CHANNEL, type TranscoderSettings } from './settings.js';
-import { FfmpegTranscoderFactory } from './transcoder-factory.js';
+import { ENCODERS, FfmpegTranscoderFactory } from './transcoder-factory.js';
 
 export interface TranscoderConfig {
   ffmpeg: { path: string };
@@ -25,11 +25,13 @@ function oneOf(allowed: readonly number[]): (value: unknown) => void {
 
 /**
  * Converts audio a container cannot hold while recording (WebRTC Opus and RTSP G.711 → AAC for MP4/TS,
- * RTMP AAC → Opus for WebM) with one ffmpeg process per converted track. See docs/transcoding.md.
+ * RTMP AAC → Opus for WebM, Opus or AAC → Vorbis for a WebM writer configured for Vorbis) with one ffmpeg
+ * process per converted track. See docs/transcoding.md.
  */
 export default definePlugin<TranscoderConfig>({
   name: 'transcoder',
-  description: 'Converts recorded audio (Opus, G.711 → AAC; AAC → Opus) with an ffmpeg helper process',
+  description:
+    'Converts recorded audio (Opus, G.711 → AAC; AAC → Opus; Opus, AAC → Vorbis) with an ffmpeg helper process',
   dependsOn: ['recorder'],
   config: {
     ffmpeg: {
@@ -41,7 +43,7 @@ export default definePlugin<TranscoderConfig>({
       },
     },
     sampleRate: {
-      doc: 'Sample rate of AAC audio made by transcoding (Opus is always 48000)',
+      doc: 'Sample rate of AAC and Vorbis audio made by transcoding (Opus is always 48000)',
       format: oneOf(AAC_SAMPLE_RATES),
       default: 44100,
       property: 'record_audio_codec_sample_rate',
@@ -83,7 +85,7 @@ export default definePlugin<TranscoderConfig>({
     const { config } = ctx;
     const settings: TranscoderSettings = {
       ffmpegPath: resolveFfmpegPath(config.ffmpeg.path),
-      aacSampleRate: config.sampleRate,
+      sampleRate: config.sampleRate,
       channels: config.channels,
       aacBitrateMode: config.aacBitrateMode,
       stallTimeoutMs: config.stallTimeoutMs,
@@ -95,14 +97,17 @@ export default definePlugin<TranscoderConfig>({
     ctx.use(TranscoderRegistryToken).registerTranscoder(factory);
     factories.set(ctx.container, factory);
   },
-  /** Checks that the binary runs and which encoders it has, so a bad path fails start-up, not a recording. */
+  /**
+   * Checks that the binary runs and which encoders it has, so a bad path fails start-up, not a recording;
+   * then makes the Vorbis headers every Vorbis output announces (Vorbis is offered once they exist).
+   */
   async start(ctx) {
     const factory = factories.get(ctx.container)!;
     const path = factory.settings.ffmpegPath;
     try {
       const build = await probeFfmpeg(path);
       factory.encoders = build.encoders;
-      const missing = ['aac', 'libopus'].filter((encoder) => !build.encoders.has(encoder));
+      const missing = Object.values(ENCODERS).filter((encoder) => !build.encoders.has(encoder));
       ctx.log.info({ ffmpeg: path, version: build.version }, `transcoding with ${build.version}`);
       if (missing.length > 0) {
         ctx.log.warn(`${path} has no ${missing.join(', ')} encoder: those conversions are not offered`);
@@ -113,6 +118,13 @@ export default definePlugin<TranscoderConfig>({
         `transcoder.ffmpeg.path: ${errorMessage(error)} (set transcoder.ffmpeg.path or SPOOL_TRANSCODER__FFMPEG__PATH)`,
         { cause: error },
       );
+    }
+    if (factory.encoders?.has(ENCODERS.vorbis!)) {
+      try {
+        await factory.prepareVorbis();
+      } catch (error) {
+        ctx.log.warn({ err: error }, `Vorbis output is not offered: ${errorMessage(error)}`);
+      }
     }
   },
 });

@@ -45,6 +45,8 @@ export function inputFormatFor(track: AudioTrack): InputFormat {
       return g711Input(track.codec, track.sampleRate, track.channels);
     case 'aac':
       return aacInput(track);
+    case 'vorbis':
+      throw new Error('Vorbis is only an output codec: no publisher sends it');
   }
 }
 

@@ -1,18 +1,25 @@
 /**
  * What ffmpeg writes to stdout for each output codec, and the output track announced before the first
- * frame: AAC-LC in ADTS (its AudioSpecificConfig built from the configured rate and channels), or Opus in
- * Ogg pages of one packet each (its OpusHead built with libopus's encoder delay as pre-skip).
+ * frame: AAC-LC in ADTS (its AudioSpecificConfig built from the configured rate and channels), Opus in
+ * Ogg pages of one packet each (its OpusHead built with libopus's encoder delay as pre-skip), or Vorbis
+ * in Ogg (its headers made ahead of time, see vorbis-output.ts).
  */
 import { aac, opus, type AudioCodec, type AudioTrack } from '../../core/index.js';
 import { AdtsReader } from '../../core/codecs/adts.js';
 import { OggPacketReader } from './ogg.js';
 import type { TranscoderSettings } from './settings.js';
 import { aacBitrate, opusBitrate } from './settings.js';
+import { vorbisOutput } from './vorbis-output.js';
 
 export interface OutputPacket {
   readonly data: Uint8Array;
   /** Samples it decodes to, in the output track's timescale. */
   readonly samples: number;
+  /**
+   * Samples before the first input sample at which the packet lies, when it decodes to nothing but primes
+   * the decoder (a Vorbis stream's first packet); it is stamped that much before the first input pts.
+   */
+  readonly leadIn?: number;
 }
 
 export interface OutputFormat {
@@ -36,19 +43,22 @@ const OPUS_FRAME_MS = 20;
 /** libopus's lookahead at 48 kHz with application=audio (2.5 ms + 4 ms delay compensation). */
 export const LIBOPUS_PRE_SKIP = 312;
 
+/** `vorbisConfig`: the Vorbis headers made ahead for these settings (vorbis-headers.ts), for Vorbis output. */
 export function outputFormatFor(
   to: AudioCodec,
   input: AudioTrack,
   settings: TranscoderSettings,
   warn: (message: string) => void,
+  vorbisConfig?: Uint8Array,
 ): OutputFormat {
   if (to === 'aac') return aacOutput(input, settings);
   if (to === 'opus') return opusOutput(input, settings, warn);
+  if (to === 'vorbis' && vorbisConfig !== undefined) return vorbisOutput(input, settings, vorbisConfig);
   throw new Error(`the transcoder cannot encode ${to}`);
 }
 
 function aacOutput(input: AudioTrack, settings: TranscoderSettings): OutputFormat {
-  const { aacSampleRate: rate, channels } = settings;
+  const { sampleRate: rate, channels } = settings;
   const config = aac.buildAudioSpecificConfig(rate, channels);
   const reader = new AdtsReader(config);
   return {

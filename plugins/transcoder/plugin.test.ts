@@ -12,7 +12,8 @@ import type { AudioTranscoderFactory, TranscoderRegistry } from '../recorder/api
 import plugin, { type TranscoderConfig } from './index.js';
 import { resolveFfmpegPath } from './ffmpeg-binary.js';
 import { aacBitrate } from './settings.js';
-import { transcoderFfmpeg } from './test-kit.js';
+import { quietLog, testSettings, transcoderFfmpeg } from './test-kit.js';
+import { vorbisConfig } from './vorbis-headers.js';
 
 const tmp = new TempDir('spool-transcoder-plugin-');
 after(() => tmp.cleanup());
@@ -91,26 +92,66 @@ describe('transcoder plugin', () => {
     await spool.stop();
   });
 
-  test('registers a factory for Opus/G.711 → AAC and AAC → Opus', () => {
+  const config: TranscoderConfig = {
+    ...{ ffmpeg: { path: '/usr/bin/ffmpeg' }, sampleRate: 44100, channels: 2, aacBitrateMode: 5 },
+    ...{ stallTimeoutMs: 10000, closeTimeoutMs: 5000, queueLimitKb: 1024, maxSilenceFillMs: 60000 },
+  };
+  const codecs: AudioCodec[] = ['aac', 'opus', 'pcma', 'pcmu', 'vorbis'];
+  const pairs = codecs.flatMap((from) => codecs.map((to) => [from, to] as const));
+
+  /** The plugin registered (and started, with `start`) outside a Spool; returns the factory it registered. */
+  async function registered(pluginConfig: TranscoderConfig, start = false): Promise<AudioTranscoderFactory> {
     const factories: AudioTranscoderFactory[] = [];
     const registry: TranscoderRegistry = { registerTranscoder: (factory) => factories.push(factory) };
-    const config: TranscoderConfig = {
-      ...{ ffmpeg: { path: '/usr/bin/ffmpeg' }, sampleRate: 44100, channels: 2, aacBitrateMode: 5 },
-      ...{ stallTimeoutMs: 10000, closeTimeoutMs: 5000, queueLimitKb: 1024, maxSilenceFillMs: 60000 },
-    };
-    plugin.register({
-      config,
+    const ctx = {
+      config: pluginConfig,
       container: {},
       use: () => registry,
-    } as unknown as PluginContext<TranscoderConfig>);
+      log: quietLog,
+    } as unknown as PluginContext<TranscoderConfig>;
+    plugin.register(ctx);
+    if (start) await plugin.start!(ctx);
     assert.equal(factories.length, 1);
-    const pairs = (['aac', 'opus', 'pcma', 'pcmu'] as AudioCodec[]).flatMap((from) =>
-      (['aac', 'opus', 'pcma', 'pcmu'] as AudioCodec[]).map((to) => [from, to] as const),
-    );
-    const supported = pairs
-      .filter(([from, to]) => factories[0]!.supports(from, to))
-      .map((pair) => pair.join('→'));
+    return factories[0]!;
+  }
+
+  test('registers a factory for Opus/G.711 → AAC and AAC → Opus; Vorbis waits for its headers', async () => {
+    const factory = await registered(config);
+    const supported = pairs.filter(([from, to]) => factory.supports(from, to)).map((pair) => pair.join('→'));
     assert.deepEqual(supported, ['aac→opus', 'opus→aac', 'pcma→aac', 'pcmu→aac']);
+  });
+
+  test('started, it offers Opus and AAC → Vorbis, announcing the headers made at start', async (t) => {
+    const ffmpeg = transcoderFfmpeg(t);
+    if (ffmpeg === undefined) return;
+    const factory = await registered({ ...config, ffmpeg: { path: ffmpeg } }, true);
+    const supported = pairs.filter(([from, to]) => factory.supports(from, to)).map((pair) => pair.join('→'));
+    assert.deepEqual(supported, [
+      'aac→opus',
+      'aac→vorbis',
+      'opus→aac',
+      'opus→vorbis',
+      'pcma→aac',
+      'pcmu→aac',
+    ]);
+    const input = {
+      id: 2,
+      kind: 'audio',
+      codec: 'opus',
+      timescale: 48000,
+      sampleRate: 48000,
+      channels: 2,
+    } as const;
+    const errors: Error[] = [];
+    const transcoder = factory.open({
+      ...{ input, to: 'vorbis', log: quietLog },
+      ...{ onFrame: () => undefined, onError: (error) => errors.push(error) },
+    });
+    transcoder.abort();
+    assert.deepEqual(errors, []);
+    const { output } = transcoder;
+    assert.deepEqual([output.codec, output.sampleRate, output.channels], ['vorbis', 44100, 2]);
+    assert.deepEqual(output.config, await vorbisConfig(testSettings(ffmpeg)));
   });
 
   test('AAC bitrate per mode and channel count, capped at what the encoder takes', () => {

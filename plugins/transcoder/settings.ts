@@ -2,8 +2,8 @@
 
 export interface TranscoderSettings {
   readonly ffmpegPath: string;
-  /** record_audio_codec_sample_rate: AAC output rate (Opus output is always 48 kHz). */
-  readonly aacSampleRate: number;
+  /** record_audio_codec_sample_rate: AAC and Vorbis output rate (Opus output is always 48 kHz). */
+  readonly sampleRate: number;
   /** record_audio_codec_channels: output channels, 1 or 2. */
   readonly channels: number;
   /** record_fdk_aac_bitrate_mode: 0 = CBR, 1–5 = VBR modes of libfdk-aac. */
@@ -35,6 +35,12 @@ export function aacBitrate(mode: number, channels: number, sampleRate: number): 
   const maxPerChannel = Math.floor((6144 * sampleRate) / 1024);
   return Math.min(perChannelKbps * 1000, maxPerChannel) * channels;
 }
+
+/**
+ * Vorbis output: libvorbis VBR quality 4 of -1 … 10, about 64 kb/s per channel at 44.1 or 48 kHz (libvorbis
+ * documents q4 as ≈ 128 kb/s stereo). A fixed quality keeps the headers the same for every transcoder.
+ */
+export const VORBIS_QUALITY = 4;
 
 export function opusBitrate(channels: number): number {
   return OPUS_KBPS_PER_CHANNEL * 1000 * channels;

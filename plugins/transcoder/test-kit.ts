@@ -7,7 +7,7 @@ import { accessSync, constants, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import pino from 'pino';
-import type { AudioTrack, Frame } from '../../core/index.js';
+import { opus, type AudioTrack, type Frame } from '../../core/index.js';
 import { readMediaFile } from '../../test/helpers/media-file.js';
 import { ffmpeg, ffprobe } from '../../test/helpers/media-tools.js';
 import { AdtsWriter } from '../../core/codecs/adts.js';
@@ -15,6 +15,8 @@ import { resolveFfmpegPath } from './ffmpeg-binary.js';
 import { FfmpegTranscoder } from './ffmpeg-transcoder.js';
 import { OGG_BOS, OggPageWriter } from './ogg.js';
 import type { TranscoderSettings } from './settings.js';
+import { vorbisConfig } from './vorbis-headers.js';
+import { VorbisPacketClock, xiphUnlace } from './vorbis.js';
 
 export const TONE_HZ = 1000;
 /** The tone plays from 1 s to 2 s and from 3 s on; silence before and between. */
@@ -47,7 +49,7 @@ export function testSettings(
 ): TranscoderSettings {
   return {
     ffmpegPath,
-    aacSampleRate: 44100,
+    sampleRate: 44100,
     channels: 2,
     aacBitrateMode: 5,
     stallTimeoutMs: 10_000,
@@ -140,7 +142,7 @@ export interface RunResult {
 export async function transcodeAll(
   input: AudioTrack,
   frames: readonly Frame[],
-  to: 'aac' | 'opus',
+  to: 'aac' | 'opus' | 'vorbis',
   settings: TranscoderSettings,
 ): Promise<RunResult> {
   const result: RunResult = { output: undefined!, frames: [], errors: [], transcoder: undefined! };
@@ -151,6 +153,7 @@ export async function transcodeAll(
       onError: (error) => result.errors.push(error),
     },
     settings,
+    to === 'vorbis' ? await vorbisConfig(settings) : undefined,
   );
   result.output = result.transcoder.output;
   for (const frame of frames) result.transcoder.push(frame);
@@ -158,7 +161,30 @@ export async function transcodeAll(
   return result;
 }
 
-/** Writes converted frames as a file ffmpeg can read: ADTS for AAC, Ogg for Opus (granules from the pts). */
+/**
+ * The span of each converted frame on the output timeline: the samples it decodes to, and for the first
+ * packet of a Vorbis stream (which decodes to none) the lead-in it is stamped before the first input pts.
+ * The next frame's pts is this frame's pts plus its span.
+ */
+export function frameSpans(
+  track: AudioTrack,
+  frames: readonly Frame[],
+): { samples: number; leadIn: number }[] {
+  if (track.codec === 'vorbis') {
+    const clock = new VorbisPacketClock(xiphUnlace(track.config!));
+    return frames.map((frame) => clock.next(frame.data));
+  }
+  const samples = (frame: Frame): number =>
+    track.codec === 'opus' ? opus.opusPacketSamples(frame.data) : AAC_FRAME_SAMPLES;
+  return frames.map((frame) => ({ samples: samples(frame), leadIn: 0 }));
+}
+
+const AAC_FRAME_SAMPLES = 1024;
+
+/**
+ * Writes converted frames as a file ffmpeg can read: ADTS for AAC, Ogg for Opus and Vorbis, with granule
+ * positions from the pts (a page's granule is where its packet's decoded audio ends).
+ */
 export function writeOutput(dir: string, name: string, track: AudioTrack, frames: readonly Frame[]): string {
   if (track.codec === 'aac') {
     const adts = new AdtsWriter(track.config!);
@@ -167,14 +193,24 @@ export function writeOutput(dir: string, name: string, track: AudioTrack, frames
     return path;
   }
   const ogg = new OggPageWriter(1);
-  const start = frames[0]?.pts ?? 0;
-  const preSkip = Buffer.from(track.config!).readUInt16LE(10);
-  const pages = [ogg.page(track.config!, 0, OGG_BOS), ogg.page(Buffer.from('OpusTags\0\0\0\0\0\0\0\0'), 0)];
+  const pages: Uint8Array[] = [];
+  let granuleOffset: number;
+  if (track.codec === 'vorbis') {
+    const headers = xiphUnlace(track.config!);
+    pages.push(ogg.page(headers.identification, 0, OGG_BOS), ogg.page(headers.comment, 0));
+    pages.push(ogg.page(headers.setup, 0));
+    granuleOffset = 0;
+  } else {
+    pages.push(ogg.page(track.config!, 0, OGG_BOS), ogg.page(Buffer.from('OpusTags\0\0\0\0\0\0\0\0'), 0));
+    granuleOffset = Buffer.from(track.config!).readUInt16LE(10); // Opus granules count the pre-skip
+  }
+  const spans = frameSpans(track, frames);
+  const origin = (frames[0]?.pts ?? 0) + (spans[0]?.leadIn ?? 0);
   frames.forEach((frame, i) => {
-    const end = (frames[i + 1]?.pts ?? frame.pts + 960) - start;
-    pages.push(ogg.page(frame.data, end + preSkip));
+    const end = frame.pts + spans[i]!.samples + spans[i]!.leadIn - origin;
+    pages.push(ogg.page(frame.data, end + granuleOffset));
   });
-  const path = join(dir, `${name}.opus.ogg`);
+  const path = join(dir, `${name}.${track.codec}.ogg`);
   writeFileSync(path, Buffer.concat(pages));
   return path;
 }

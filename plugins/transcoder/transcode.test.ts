@@ -15,6 +15,7 @@ import {
   TONE_RMS,
   aacSource,
   decode,
+  frameSpans,
   g711Source,
   measure,
   onsetS,
@@ -44,7 +45,7 @@ after(() => tmp.cleanup());
 interface Case {
   name: string;
   source: () => Promise<Source>;
-  to: AudioCodec & ('aac' | 'opus');
+  to: AudioCodec & ('aac' | 'opus' | 'vorbis');
   sampleRate?: number;
   channels?: number;
 }
@@ -57,12 +58,15 @@ function cached(key: string, make: () => Promise<Source>): () => Promise<Source>
   };
 }
 const opus = cached('opus', () => opusSource(tmp.path, SECONDS));
+const aac = cached('aac', () => aacSource(tmp.path, SECONDS));
 const cases: Case[] = [
   { name: 'Opus → AAC 44100 Hz stereo', source: opus, to: 'aac', sampleRate: 44100, channels: 2 },
   { name: 'Opus → AAC 48000 Hz mono', source: opus, to: 'aac', sampleRate: 48000, channels: 1 },
   { name: 'G.711 A-law → AAC', source: cached('pcma', () => g711Source('pcma', SECONDS)), to: 'aac' },
   { name: 'G.711 µ-law → AAC', source: cached('pcmu', () => g711Source('pcmu', SECONDS)), to: 'aac' },
-  { name: 'AAC → Opus stereo', source: cached('aac', () => aacSource(tmp.path, SECONDS)), to: 'opus' },
+  { name: 'AAC → Opus stereo', source: aac, to: 'opus' },
+  { name: 'Opus → Vorbis 44100 Hz stereo', source: opus, to: 'vorbis', sampleRate: 44100, channels: 2 },
+  { name: 'AAC → Vorbis 48000 Hz mono', source: aac, to: 'vorbis', sampleRate: 48000, channels: 1 },
 ];
 
 let ffmpegPath: string | undefined;
@@ -75,14 +79,16 @@ describe('transcoder conversions with ffmpeg', () => {
       const { track, frames } = await c.source();
       const input = shifted(frames, STREAM_OFFSET_S * track.timescale);
       const channels = c.channels ?? 2;
-      const settings = testSettings(ffmpegPath, { aacSampleRate: c.sampleRate ?? 44100, channels });
+      const settings = testSettings(ffmpegPath, { sampleRate: c.sampleRate ?? 44100, channels });
       const result = await transcodeAll(track, input, c.to, settings);
       assert.deepEqual(result.errors, []);
 
       const rate = c.to === 'opus' ? 48000 : (c.sampleRate ?? 44100);
       assert.equal(result.output.timescale, rate);
       assert.equal(result.output.channels, channels);
-      assert.equal(result.frames[0]?.pts, Math.round((input[0]!.pts * rate) / track.timescale), 'first pts');
+      const leadIn = frameSpans(result.output, result.frames)[0]!.leadIn;
+      const firstPts = Math.round((input[0]!.pts * rate) / track.timescale);
+      assert.equal(result.frames[0]!.pts + leadIn, firstPts, 'first pts (+ a Vorbis lead-in)');
       assertTimestamps(result, input, track.timescale);
 
       const decoded = await decode(writeOutput(tmp.path, slug(c.name), result.output, result.frames));
@@ -95,7 +101,7 @@ describe('transcoder conversions with ffmpeg', () => {
     });
   }
 
-  for (const c of [cases[0]!, cases[2]!, cases[4]!]) {
+  for (const c of [cases[0]!, cases[2]!, cases[4]!, cases[5]!]) {
     test(`${c.name}: no input during the pause (DTX) → silence filled in, the tone resumes in sync`, async (t) => {
       ffmpegPath ??= transcoderFfmpeg(t);
       if (ffmpegPath === undefined) return;
@@ -153,23 +159,34 @@ function withoutPause(source: Source): Frame[] {
 }
 
 /**
- * Each pts = previous + the frame's samples, and the output ends where the input ended (within a frame;
+ * Each pts = previous + the samples the previous frame decodes to (+ its lead-in: the first Vorbis packet
+ * decodes to none and lies before the start), and the output ends where the input ended (within a frame;
  * an Opus output runs on by its pre-skip, which the decoder drops).
  */
 function assertTimestamps(result: RunResult, input: readonly Frame[], inputTimescale: number): void {
   const { frames, output } = result;
-  const samples = output.codec === 'opus' ? 960 : 1024;
-  const breaks = frames.slice(1).filter((frame, i) => frame.pts !== frames[i]!.pts + samples);
+  const spans = frameSpans(output, frames).map((span) => span.samples + span.leadIn);
+  const breaks = frames.slice(1).filter((frame, i) => frame.pts !== frames[i]!.pts + spans[i]!);
   assert.deepEqual(
     breaks.map((frame) => frame.pts),
     [],
-    `each pts = previous + ${samples}`,
+    'each pts = previous + its samples',
   );
+  if (output.codec === 'vorbis') {
+    assert.ok(
+      spans.slice(1).every((samples) => samples > 0),
+      'every Vorbis packet but the first has audio',
+    );
+  }
   assert.ok(frames.every((frame) => frame.dts === frame.pts && frame.keyframe));
   const [beforeLast, last] = input.slice(-2) as [Frame, Frame];
   const inputEnd = ((2 * last.pts - beforeLast.pts) * output.timescale) / inputTimescale;
-  const outputEnd = frames.at(-1)!.pts + samples - (output.codec === 'opus' ? LIBOPUS_PRE_SKIP : 0);
-  assert.ok(Math.abs(outputEnd - inputEnd) <= samples, `output ends at ${outputEnd}, input at ${inputEnd}`);
+  const outputEnd = frames.at(-1)!.pts + spans.at(-1)! - (output.codec === 'opus' ? LIBOPUS_PRE_SKIP : 0);
+  const frameSamples = Math.max(...spans);
+  assert.ok(
+    Math.abs(outputEnd - inputEnd) <= frameSamples,
+    `output ends at ${outputEnd}, input at ${inputEnd}`,
+  );
 }
 
 /** Silence, the tone from 1 s, silence from 2 s, the tone again from 3 s: at the same times as the input. */

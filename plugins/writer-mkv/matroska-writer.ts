@@ -24,14 +24,14 @@ export interface MatroskaProfile {
   readonly audioCodecs: readonly AudioCodec[];
 }
 
-/** MKV holds every codec Spool ingests, as received. */
+/** MKV holds every codec Spool ingests, as received (and Vorbis, which only transcoding makes). */
 export const MKV_PROFILE: MatroskaProfile = {
   container: 'mkv',
   extension: 'mkv',
   docType: 'matroska',
   label: 'MKV',
   videoCodecs: ['h264', 'vp8'],
-  audioCodecs: ['aac', 'opus', 'pcma', 'pcmu'],
+  audioCodecs: ['aac', 'opus', 'pcma', 'pcmu', 'vorbis'],
 };
 
 /** WebM is the browser subset of Matroska: VP8 and Opus here (no H.264, AAC or G.711). */
@@ -44,6 +44,14 @@ export const WEBM_PROFILE: MatroskaProfile = {
   audioCodecs: ['opus'],
 };
 
+/**
+ * WebM whose audio is `audioCodec`: Opus (the default), or Vorbis, the reference's "VP8 + Vorbis". Only
+ * that codec is taken; other audio is transcoded to it.
+ */
+export function webmProfile(audioCodec: 'opus' | 'vorbis'): MatroskaProfile {
+  return { ...WEBM_PROFILE, audioCodecs: [audioCodec] };
+}
+
 const CODEC_NAMES: Record<string, string> = {
   h264: 'H.264',
   vp8: 'VP8',
@@ -51,6 +59,7 @@ const CODEC_NAMES: Record<string, string> = {
   opus: 'Opus',
   pcma: 'G.711 A-law',
   pcmu: 'G.711 µ-law',
+  vorbis: 'Vorbis',
 };
 
 export class MatroskaContainerWriter implements ContainerWriter {

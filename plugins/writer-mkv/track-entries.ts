@@ -1,7 +1,8 @@
 /**
  * Spool tracks as Matroska TrackEntry elements: the codec IDs and CodecPrivate layouts that ffmpeg,
  * mkvtoolnix and browsers read. G.711 has no native Matroska codec ID; like ffmpeg, Spool stores it as
- * A_MS/ACM with a WAVEFORMATEX (format tag 6 A-law, 7 µ-law).
+ * A_MS/ACM with a WAVEFORMATEX (format tag 6 A-law, 7 µ-law). Vorbis (A_VORBIS) keeps its three headers,
+ * Xiph-laced, in CodecPrivate.
  */
 import { randomInt } from 'node:crypto';
 import { h264, opus, type Codec, type Track, type VideoTrack } from '../../core/index.js';
@@ -14,6 +15,7 @@ const CODEC_IDS: Record<Codec, string> = {
   opus: 'A_OPUS',
   pcma: 'A_MS/ACM',
   pcmu: 'A_MS/ACM',
+  vorbis: 'A_VORBIS',
 };
 
 /** Opus decoders need 80 ms of audio before a seek point to converge (RFC 7845, Matroska's Opus mapping). */
@@ -35,6 +37,8 @@ export function configProblem(track: Track): string | undefined {
       return 'the AAC track has no AudioSpecificConfig yet';
     } else if (track.codec === 'opus' && track.config !== undefined) {
       opus.parseOpusHead(track.config);
+    } else if (track.codec === 'vorbis') {
+      return vorbisConfigProblem(track.config);
     }
   } catch (error) {
     return `the ${track.codec} decoder configuration is invalid: ${(error as Error).message}`;
@@ -125,7 +129,37 @@ export function trackEntry(number: number, track: Track, size?: PictureSize): Ui
         element(ID.CodecPrivate, waveFormatEx(track.codec, track.sampleRate, track.channels)),
         audioElement(track.sampleRate, track.channels, 8),
       );
+    case 'vorbis':
+      // The three Vorbis headers, Xiph-laced: the track's config is already in this form.
+      return element(
+        ID.TrackEntry,
+        ...common,
+        element(ID.CodecPrivate, track.config!),
+        audioElement(track.sampleRate, track.channels),
+      );
   }
+}
+
+/**
+ * Why a Vorbis config is not the three headers Xiph-laced (count - 1 = 2, two laced lengths, the packets,
+ * the first an identification header), or undefined. The transcoder makes it; this only guards the file.
+ */
+function vorbisConfigProblem(config: Uint8Array | undefined): string | undefined {
+  if (config === undefined) return 'the Vorbis track has no headers';
+  let offset = 1;
+  let laced = 0;
+  for (let packet = 0; packet < 2; packet++) {
+    let value: number | undefined;
+    do {
+      value = config[offset++];
+      laced += value ?? 0;
+    } while (value === 255);
+  }
+  const identification = Buffer.from(config.subarray(offset, offset + 7)).toString('latin1');
+  if (config[0] !== 2 || offset + laced >= config.length || identification !== '\x01vorbis') {
+    return 'the Vorbis decoder configuration is not the three Xiph-laced Vorbis headers';
+  }
+  return undefined;
 }
 
 function audioElement(sampleRate: number, channels: number, bitDepth?: number): Uint8Array {

@@ -1,17 +1,33 @@
-import { definePlugin } from '../../core/index.js';
+import { definePlugin, type ConfigSchema } from '../../core/index.js';
 import { WriterRegistryToken } from '../recorder/api.js';
 // writer-mkv's Matroska code, imported as code: writer-webm works with the writer-mkv plugin disabled.
 import { matroskaWriterSchema, type MatroskaWriterConfig } from '../writer-mkv/config.js';
-import { MatroskaContainerWriter, WEBM_PROFILE } from '../writer-mkv/matroska-writer.js';
+import { MatroskaContainerWriter, webmProfile } from '../writer-mkv/matroska-writer.js';
 
-export default definePlugin<MatroskaWriterConfig>({
+export interface WebmWriterConfig extends MatroskaWriterConfig {
+  audioCodec: 'opus' | 'vorbis';
+}
+
+const webmWriterSchema: ConfigSchema<WebmWriterConfig> = {
+  ...matroskaWriterSchema,
+  audioCodec: {
+    doc:
+      'Audio codec of WebM recordings: opus, or vorbis (the reference\'s "VP8 + Vorbis"); audio in another ' +
+      'codec, Opus included, is transcoded to it, which needs the transcoder plugin',
+    format: ['opus', 'vorbis'],
+    default: 'opus',
+  },
+};
+
+export default definePlugin<WebmWriterConfig>({
   name: 'writer-webm',
-  description: 'Records VP8 + Opus to WebM: live clusters while recording, Cues and Duration when finished',
+  description:
+    'Records VP8 + Opus (or Vorbis) to WebM: live clusters while recording, Cues and Duration when finished',
   dependsOn: ['recorder'],
-  config: matroskaWriterSchema,
+  config: webmWriterSchema,
   register(ctx) {
     ctx.use(WriterRegistryToken).register(
-      new MatroskaContainerWriter(WEBM_PROFILE, {
+      new MatroskaContainerWriter(webmProfile(ctx.config.audioCodec), {
         durationMs: ctx.config.clusterDurationLimitMs,
         sizeBytes: ctx.config.clusterSizeLimitBytes,
       }),

@@ -61,7 +61,7 @@ test('WebM holds VP8 + Opus and refuses H.264, AAC and G.711 with a reason; MKV 
       assert.equal(mkv.unsupported([video, audio(codec)]), undefined, `${video.codec} + ${codec} in MKV`);
     }
   }
-  assert.deepEqual(mkv.audioCodecs, ['aac', 'opus', 'pcma', 'pcmu']);
+  assert.deepEqual(mkv.audioCodecs, ['aac', 'opus', 'pcma', 'pcmu', 'vorbis']);
   assert.match(mkv.unsupported([{ ...h264, config: undefined }]) ?? '', /no avcC yet/);
   assert.match(mkv.unsupported([]) ?? '', /no audio or video track/);
 });
