@@ -1,4 +1,5 @@
 import { SpoolError, definePlugin, type PluginContext } from '../../core/index.js';
+import { RecorderServiceToken } from '../recorder/api.js';
 import { WebRtcIngestToken } from './api.js';
 import { configProblem, ingestWebRtcSchema, type IngestWebRtcConfig } from './config.js';
 import { WhipService } from './service.js';
@@ -9,11 +10,13 @@ const services = new WeakMap<PluginContext<IngestWebRtcConfig>, WhipService>();
 /**
  * WebRTC publish over WHIP (RFC 9725) → the stream bus, source 'webrtc'. H.264 (packetization
  * mode 1) or VP8 video and Opus audio; `?record=true` is the publisher's record flag, the login
- * comes from the bearer token (auth on) or `?login=`. WebRTC engine: werift 0.25.2.
+ * comes from the bearer token (auth on) or `?login=`. With the recorder, the WHIP DELETE answers
+ * with the session's finished recordings. WebRTC engine: werift 0.25.2.
  */
 export default definePlugin<IngestWebRtcConfig>({
   name: 'ingest-webrtc',
   description: 'Takes WebRTC publishes (WHIP: H.264/VP8 + Opus) onto the stream bus',
+  optionalDependsOn: ['recorder'],
   config: ingestWebRtcSchema,
   register(ctx) {
     const problem = configProblem(ctx.config);
@@ -25,7 +28,9 @@ export default definePlugin<IngestWebRtcConfig>({
         return service.publishers;
       },
     });
-    ctx.hooks.routes.tap(({ mount }) => mount(whipRouter(service, ctx.config)));
+    const recorder = ctx.tryUse(RecorderServiceToken);
+    const filesOf = recorder && ((id: string) => recorder.filesOf(id));
+    ctx.hooks.routes.tap(({ mount }) => mount(whipRouter(service, ctx.config, { bus: ctx.bus, filesOf })));
   },
   async stop(ctx) {
     await services.get(ctx)?.stop();

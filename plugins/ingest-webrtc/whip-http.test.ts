@@ -62,7 +62,14 @@ describe('WHIP over HTTP', () => {
       ['video:h264', 'audio:opus'],
     );
 
-    assert.equal((await fetch(`${base}${location}`, { method: 'DELETE' })).status, 200);
+    assert.equal(response.headers.get('x-spool-media-session-id'), stream.mediaSessionId);
+    assert.match(response.headers.get('access-control-expose-headers') ?? '', /X-Spool-Media-Session-Id/);
+
+    const deleted = await fetch(`${base}${location}`, { method: 'DELETE' });
+    assert.equal(deleted.status, 200);
+    assert.match(deleted.headers.get('content-type') ?? '', /^application\/json/);
+    // Never connected, so nothing was recorded; the media session is named all the same.
+    assert.deepEqual(await deleted.json(), { mediaSessionId: stream.mediaSessionId, recordings: [] });
     assert.equal(spool.spool.bus.find('first'), undefined);
     const again = await errorOf(await fetch(`${base}${location}`, { method: 'DELETE' }));
     assert.deepEqual([again.status, again.code], [404, 'SPOOL_ERR_NOT_FOUND']);

@@ -1,10 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { RouterContext, RouterMiddleware } from '@koa/router';
-import { Router, SpoolError } from '../../core/index.js';
+import { Router, SpoolError, type RecordedFile, type StreamBus } from '../../core/index.js';
 import { WHIP_PATH } from './api.js';
 import type { IngestWebRtcConfig } from './config.js';
 import type { WhipService } from './service.js';
+
+/** Header of the 201 naming the stream's media session (the recordings' key). */
+export const MEDIA_SESSION_HEADER = 'X-Spool-Media-Session-Id';
+/** Media sessions remembered for DELETE answers; the oldest are forgotten past this. */
+const MAX_REMEMBERED_SESSIONS = 10_000;
 
 const RESOURCE_METHODS = 'DELETE, PATCH, OPTIONS';
 const ENDPOINT_METHODS = 'POST, OPTIONS';
@@ -13,16 +18,25 @@ const ENDPOINT_METHODS = 'POST, OPTIONS';
  * WHIP (RFC 9725) over the kernel's HTTP server: POST /whip/NAME with an SDP offer →
  * 201 Created, the answer and the session's Location; DELETE on the Location ends the publish.
  * Trickle ICE and ICE restarts (PATCH) are not supported: the answer carries every candidate.
+ * The 201 names the stream's media session (X-Spool-Media-Session-Id); the DELETE answers, once the
+ * stream has ended and its recording is finalized (at most record_stop_timeout), with what was
+ * recorded: `{mediaSessionId, recordings: [{fileName, url, durationMs, sizeBytes}]}` (the
+ * reference's getRecordInfo; `recordings` is empty without the recorder).
  * Errors are the kernel's JSON bodies with a reason: 400 bad offer, 401 bad token, 404 no such
  * session, 405 method, 409 name in use, 413 offer too large, 415 not application/sdp, 422 no codec.
  */
-export function whipRouter(service: WhipService, config: Readonly<IngestWebRtcConfig>): Router {
+export function whipRouter(
+  service: WhipService,
+  config: Readonly<IngestWebRtcConfig>,
+  deps: WhipRouteDeps,
+): Router {
   const router = new Router({ prefix: WHIP_PATH });
   const loginOf = config.auth.enabled ? bearerLogins(config.auth.tokens) : undefined;
+  const mediaSessions = new Map<string, string>();
   router.use(async (ctx, next) => {
     if (config.corsOrigin !== '') {
       ctx.set('Access-Control-Allow-Origin', config.corsOrigin);
-      ctx.set('Access-Control-Expose-Headers', 'Location, Link, Accept-Post');
+      ctx.set('Access-Control-Expose-Headers', `Location, Link, Accept-Post, ${MEDIA_SESSION_HEADER}`);
     }
     await next();
   });
@@ -47,17 +61,28 @@ export function whipRouter(service: WhipService, config: Readonly<IngestWebRtcCo
     );
     ctx.status = 201;
     ctx.set('Location', `${WHIP_PATH}/${encodeURIComponent(name)}/${published.sessionId}`);
+    const stream = deps.bus.find(name);
+    if (stream?.source === 'webrtc') {
+      remember(mediaSessions, published.sessionId, stream.mediaSessionId);
+      ctx.set(MEDIA_SESSION_HEADER, stream.mediaSessionId);
+    }
     ctx.type = 'application/sdp';
     ctx.body = published.answer;
   });
 
   router.delete('/:name/:sessionId', async (ctx) => {
     if (loginOf !== undefined) loginOf(ctx);
-    if (!(await service.unpublish(ctx.params.name!, ctx.params.sessionId!))) {
+    const sessionId = ctx.params.sessionId!;
+    if (!(await service.unpublish(ctx.params.name!, sessionId))) {
       throw new SpoolError('SPOOL_ERR_NOT_FOUND', `no WHIP session ${ctx.path}`);
     }
+    const mediaSessionId = mediaSessions.get(sessionId);
+    mediaSessions.delete(sessionId);
     ctx.status = 200;
-    ctx.body = '';
+    ctx.body = {
+      mediaSessionId: mediaSessionId ?? null,
+      recordings: mediaSessionId === undefined ? [] : recordingsOf(deps, mediaSessionId),
+    };
   });
 
   router.patch('/:name/:sessionId', (ctx) => {
@@ -73,6 +98,35 @@ export function whipRouter(service: WhipService, config: Readonly<IngestWebRtcCo
   router.all('/:name', notAllowed(ENDPOINT_METHODS));
   router.all('/:name/:sessionId', notAllowed(RESOURCE_METHODS));
   return router;
+}
+
+export interface WhipRouteDeps {
+  readonly bus: Pick<StreamBus, 'find'>;
+  /** The recorder's finished files of a media session; undefined without the recorder. */
+  readonly filesOf?: (mediaSessionId: string) => readonly RecordedFile[];
+}
+
+/** What the DELETE tells the publisher of one recorded file. */
+export interface WhipRecording {
+  readonly fileName: string;
+  /** Where records-http serves it. */
+  readonly url: string;
+  readonly durationMs: number;
+  readonly sizeBytes: number;
+}
+
+function recordingsOf(deps: WhipRouteDeps, mediaSessionId: string): WhipRecording[] {
+  return (deps.filesOf?.(mediaSessionId) ?? []).map((file) => ({
+    fileName: file.fileName,
+    url: `/client/records/${encodeURIComponent(file.fileName)}`,
+    durationMs: file.durationMs,
+    sizeBytes: file.sizeBytes,
+  }));
+}
+
+function remember(sessions: Map<string, string>, sessionId: string, mediaSessionId: string): void {
+  sessions.set(sessionId, mediaSessionId);
+  if (sessions.size > MAX_REMEMBERED_SESSIONS) sessions.delete(sessions.keys().next().value!);
 }
 
 function isSdp(contentType: string): boolean {
