@@ -1,21 +1,16 @@
 /**
  * Cuts a time range out of an MP4 without re-encoding. Runs in a worker thread (the recorder's file-work
- * pool, or records-http's own): reading the sample tables of a long recording costs CPU.
+ * pool, or records-http's own): reading the sample tables of a long recording costs CPU. The native
+ * cutter (mp4-cut/) reads them into typed arrays and writes the new moov itself; an MP4 it does not
+ * handle (fragmented, several sample descriptions in a track) goes to mediabunny's slower Conversion.
  */
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import {
-  Conversion,
-  EncodedPacketSink,
-  FilePathSource,
-  FilePathTarget,
-  Input,
-  MP4,
-  Mp4OutputFormat,
-  Output,
-  type InputTrack,
-} from 'mediabunny';
 import { cutTempPath } from './cut-temp-path.js';
+import { isCutHandler, planCut, sourceDurationS, type SourceTrack } from './mp4-cut/cut-plan.js';
+import { TrackSamples } from './mp4-cut/sample-tables.js';
+import { readSourceMoov, UnsupportedMp4Error } from './mp4-cut/source-moov.js';
+import { writeCut, type WriteCutOptions } from './mp4-cut/write-cut.js';
 
 export interface CutOptions {
   readonly startS: number;
@@ -30,90 +25,59 @@ export type CutResult =
       readonly sourceDurationS: number;
       /** Where the copied media starts in the source: the keyframe at or before startS. */
       readonly copiedFromS: number;
-      /** Tracks left out of the cut (a codec MP4 cannot copy), with mediabunny's reason. */
+      /** Tracks left out of the cut, with the reason. */
       readonly discarded: readonly string[];
     }
   | { readonly ok: false; readonly reason: 'start-beyond-duration'; readonly sourceDurationS: number };
 
-const OUTPUT_CHUNK_BYTES = 2 * 2 ** 20;
-
-/** Packets added to each track's count: a margin for B-frames and encoder priming at the cut's edges. */
-const PACKET_COUNT_MARGIN = 16;
-
 /**
- * An upper bound of the packets of `track` the conversion copies: from a keyframe before startS to a
- * second past endS (frames in decode order reach past the end by their reordering delay); and where
- * the copy starts (the keyframe at or before startS).
+ * The native cut of `source` into `outputPath`. Throws UnsupportedMp4Error, before writing anything, for
+ * an MP4 it does not read.
  */
-async function packetCountBound(
-  track: InputTrack,
-  startS: number,
-  endS: number,
-): Promise<{ count: number; fromS: number }> {
-  const sink = new EncodedPacketSink(track);
-  const options = { metadataOnly: true };
-  const first = (await sink.getKeyPacket(startS, options)) ?? (await sink.getFirstPacket(options));
-  if (first === null) return { count: 0, fromS: startS };
-  // Counted from the keyframe before it: with open GOPs the copy may have to start there.
-  const earlier = await sink.getKeyPacket(first.timestamp - 0.001, options);
-  let count = 0;
-  for await (const packet of sink.packets(earlier ?? first, undefined, options)) {
-    if (packet.timestamp >= endS + 1) break;
-    count++;
+export async function nativeCut(
+  source: string,
+  outputPath: string,
+  options: CutOptions,
+  writeOptions?: WriteCutOptions,
+): Promise<CutResult> {
+  const input = await open(source, 'r');
+  try {
+    const moov = await readSourceMoov(input);
+    const { movieTimescale } = moov.init;
+    const leftOut = moov.init.tracks
+      .filter((init) => !isCutHandler(init.handler))
+      .map((init) => `${init.handler} track ${init.trackId}: only video, audio and timed text are cut`);
+    const tracks: SourceTrack[] = moov.init.tracks
+      .filter((init) => isCutHandler(init.handler))
+      .map((init) => ({ init, samples: new TrackSamples(init.trak.body) }));
+    if (tracks.length === 0) throw new Error(`nothing to cut: ${leftOut.join('; ') || 'no tracks'}`);
+    const durationS = sourceDurationS(tracks, movieTimescale);
+    if (options.startS >= durationS) {
+      return { ok: false, reason: 'start-beyond-duration', sourceDurationS: durationS };
+    }
+    const endS = Math.min(options.endS ?? durationS, durationS);
+    const plan = planCut(tracks, movieTimescale, options.startS, endS);
+    const sizeBytes = await writeCut(input, outputPath, moov, plan, writeOptions);
+    return {
+      ok: true,
+      sizeBytes,
+      sourceDurationS: durationS,
+      copiedFromS: plan.copiedFromS,
+      discarded: [...leftOut, ...plan.discarded],
+    };
+  } finally {
+    await input.close();
   }
-  return { count: count + PACKET_COUNT_MARGIN, fromS: first.timestamp };
 }
 
-/**
- * moov first with bounded memory: mediabunny's 'reserve' fast start needs each track's packet count up
- * front, which Conversion does not pass; so the output's addVideoTrack / addAudioTrack get it added
- * (the sum over the input tracks of that kind — an upper bound is enough). 'in-memory' would hold the
- * whole cut in memory, however long.
- */
-function reserveSpaceFor(output: Output, counts: { video: number; audio: number }): void {
-  const addVideoTrack = output.addVideoTrack.bind(output);
-  const addAudioTrack = output.addAudioTrack.bind(output);
-  output.addVideoTrack = (source, metadata) =>
-    addVideoTrack(source, { ...metadata, maximumPacketCount: counts.video });
-  output.addAudioTrack = (source, metadata) =>
-    addAudioTrack(source, { ...metadata, maximumPacketCount: counts.audio });
-}
-
-async function writeCut(input: Input, tmpPath: string, options: CutOptions): Promise<CutResult> {
-  const sourceDurationS = await input.computeDuration();
-  if (options.startS >= sourceDurationS) {
-    return { ok: false, reason: 'start-beyond-duration', sourceDurationS };
+async function cutToPath(source: string, outputPath: string, options: CutOptions): Promise<CutResult> {
+  try {
+    return await nativeCut(source, outputPath, options);
+  } catch (error) {
+    if (!(error instanceof UnsupportedMp4Error)) throw error;
+    const { mediabunnyCut } = await import('./mp4-cut/mediabunny-cut.js');
+    return mediabunnyCut(source, outputPath, options);
   }
-  const endS = Math.min(options.endS ?? sourceDurationS, sourceDurationS);
-  const counts = { video: 0, audio: 0 };
-  let copiedFromS = options.startS;
-  for (const track of await input.getTracks()) {
-    const bound = await packetCountBound(track, options.startS, endS);
-    if (track.isVideoTrack()) counts.video += bound.count;
-    else if (track.isAudioTrack()) counts.audio += bound.count;
-    copiedFromS = Math.min(copiedFromS, bound.fromS);
-  }
-  const output = new Output({
-    format: new Mp4OutputFormat({ fastStart: 'reserve' }),
-    // The default 16 MiB write buffer costs ~20 ms to allocate and flush per cut; 2 MiB is as fast to write.
-    target: new FilePathTarget(tmpPath, { chunkSize: OUTPUT_CHUNK_BYTES }),
-  });
-  reserveSpaceFor(output, counts);
-  const conversion = await Conversion.init({
-    input,
-    output,
-    trim: { start: options.startS, end: endS },
-    // Copy only, never re-encode; start at the keyframe before `start` ('expand') and keep the
-    // timeline exact (no shift): the muxer writes an edit list that hides the frames before it.
-    copy: { mode: 'forced', boundaryPolicy: 'expand', shiftTolerance: 0 },
-    showWarnings: false,
-  });
-  const discarded = conversion.discardedTracks.map(
-    (d) => `${d.track.type} track ${d.track.number}: ${d.reason}`,
-  );
-  if (!conversion.isValid) throw new Error(`nothing in the file can be copied: ${discarded.join('; ')}`);
-  await conversion.execute();
-  return { ok: true, sizeBytes: 0, sourceDurationS, copiedFromS, discarded };
 }
 
 /**
@@ -125,14 +89,12 @@ async function writeCut(input: Input, tmpPath: string, options: CutOptions): Pro
 export async function cutMp4(source: string, target: string, options: CutOptions): Promise<CutResult> {
   await mkdir(dirname(target), { recursive: true });
   const tmpPath = cutTempPath(target);
-  const input = new Input({ source: new FilePathSource(source), formats: [MP4] });
   try {
-    const result = await writeCut(input, tmpPath, options);
+    const result = await cutToPath(source, tmpPath, options);
     if (!result.ok) return result;
     await rename(tmpPath, target);
     return { ...result, sizeBytes: (await stat(target)).size };
   } finally {
-    input.dispose();
     await rm(tmpPath, { force: true });
   }
 }

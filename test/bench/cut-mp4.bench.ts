@@ -2,6 +2,8 @@
  * Benchmark: a 30 s cut from the middle of a 1-hour H.264 + AAC MP4, requested over HTTP
  * (GET /client/records/hour.mp4?start=1800&end=1830) with no cached cut: time to first byte, to the
  * last byte, and CPU time, on a cold worker thread (first cut of a fresh Spool) and on a warm one.
+ * Then the cut alone, called on a worker thread of its own (no HTTP), by the native cutter and by the
+ * mediabunny Conversion it replaced (still the fallback for MP4s the native one declines).
  * Baseline: `ffmpeg -ss -t -c copy -movflags +faststart` on the same file.
  * The 1-hour file (320x180, ultrafast) is made once and kept in the OS temp dir.
  *
@@ -11,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { Worker } from 'node:worker_threads';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spool } from '../../core/index.js';
@@ -95,6 +98,60 @@ function timedFfmpeg(input: string, output: string): Promise<number> {
   });
 }
 
+/** A worker thread that imports `exportName` of the compiled module `file` and runs it on each message. */
+const CUT_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+let cut;
+parentPort.on('message', async (args) => {
+  cut ??= (await import(workerData.url))[workerData.exportName];
+  await cut(...args);
+  parentPort.postMessage('done');
+});`;
+
+interface CallTiming {
+  wallMs: number;
+  /** CPU time of this process (all threads) during the call: the worker's, as the main thread waits. */
+  cpuMs: number;
+}
+
+/**
+ * Cuts on one new worker thread: the first call (starting the thread, loading the module, cutting) and
+ * `warmRepeats` more calls on the same thread.
+ */
+async function workerCuts(
+  file: string,
+  exportName: string,
+  args: unknown[],
+  warmRepeats: number,
+): Promise<{ cold: CallTiming; warm: CallTiming[] }> {
+  const url = new URL(file, import.meta.url).href;
+  const timed = async (run: () => Promise<unknown>): Promise<CallTiming> => {
+    const startedMs = performance.now();
+    const cpuBefore = process.cpuUsage();
+    await run();
+    const cpu = process.cpuUsage(cpuBefore);
+    return { wallMs: performance.now() - startedMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+  };
+  let worker: Worker | undefined;
+  const call = () => {
+    worker ??= new Worker(CUT_WORKER, { eval: true, workerData: { url, exportName } });
+    const done = new Promise((resolve, reject) => {
+      worker?.once('message', resolve);
+      worker?.once('error', reject);
+    });
+    worker.postMessage(args);
+    return done;
+  };
+  try {
+    const cold = await timed(call);
+    const warm: CallTiming[] = [];
+    for (let i = 0; i < warmRepeats; i++) warm.push(await timed(call));
+    return { cold, warm };
+  } finally {
+    await worker?.terminate();
+  }
+}
+
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -129,6 +186,30 @@ async function uncachedCut(url: string, cutPath: string): Promise<Timing> {
   return timing;
 }
 
+/** A cell: median (min-max) of `values`. */
+function spread(values: readonly number[]): string {
+  return `${ms(median(values))} (${ms(Math.min(...values))}-${ms(Math.max(...values))})`;
+}
+const row = (label: string, ...cells: string[]) => console.log(`| ${label} | ${cells.join(' | ')} |`);
+
+/** The cut alone on worker threads: COLD_REPEATS new threads, then REPEATS calls on the last one. */
+async function directCuts(file: string, exportName: string, source: string, target: string) {
+  const cold: CallTiming[] = [];
+  let warm: CallTiming[] = [];
+  const options = { startS: START_S, endS: START_S + LENGTH_S };
+  for (let i = 0; i < COLD_REPEATS; i++) {
+    const timings = await workerCuts(
+      file,
+      exportName,
+      [source, target, options],
+      i === COLD_REPEATS - 1 ? REPEATS : 0,
+    );
+    cold.push(timings.cold);
+    warm = timings.warm;
+  }
+  return { cold, warm };
+}
+
 async function main(): Promise<void> {
   const source = await hourFile();
   const tmp = new TempDir('spool-bench-cut-');
@@ -140,7 +221,7 @@ async function main(): Promise<void> {
   const warm: Timing[] = [];
   const ffmpegMs: number[] = [];
   try {
-    // Cold: the first cut of a fresh Spool runs on a new worker thread (mediabunny not yet loaded nor
+    // Cold: the first cut of a fresh Spool runs on a new worker thread (the cutter not yet loaded nor
     // compiled), as after a restart or once an idle pool thread has exited.
     for (let i = 0; i < COLD_REPEATS; i++) {
       const { spool, url } = await startSpool(tmp, cutDir);
@@ -148,42 +229,61 @@ async function main(): Promise<void> {
       await spool.stop();
     }
     const { spool, url } = await startSpool(tmp, cutDir);
+    let cached: Timing;
     try {
       await uncachedCut(url, cutPath); // the thread's first cut: not counted as warm
       for (let i = 0; i < REPEATS; i++) {
         warm.push(await uncachedCut(url, cutPath));
         ffmpegMs.push(await timedFfmpeg(source, join(tmp.path, 'ffmpeg-cut.mp4')));
       }
-      const cached = await timedGet(url);
-      const busy = busyFraction(cpuBefore, machineCpu());
-      const cutDuration = Number((await ffprobe(cutPath)).format.duration);
-      const sourceMiB = Math.round(Number((await ffprobe(source)).format.size) / 2 ** 20);
-      console.log(`\n### ${LENGTH_S} s cut from the middle of a 1-hour MP4 over HTTP\n`);
-      console.log(
-        `${new Date().toISOString().slice(0, 10)}, ${cpuModel()} x ${cpus().length}, Node ${process.version}; ` +
-          `load average ${loadBefore.toFixed(2)} at start, machine ${Math.round(busy * 100)} % busy during the run. ` +
-          `Source ${source} (${sourceMiB} MiB); cut ${Math.round(cached.bytes / 1024)} KiB, ${cutDuration.toFixed(2)} s.\n`,
-      );
-      const row = (label: string, ...cells: string[]) => console.log(`| ${label} | ${cells.join(' | ')} |`);
-      const stat = (timings: Timing[], pick: (t: Timing) => number) => {
-        const values = timings.map(pick);
-        return `${ms(median(values))} (${ms(Math.min(...values))}-${ms(Math.max(...values))})`;
-      };
-      const stats = (timings: Timing[]) => [
-        stat(timings, (t) => t.ttfbMs),
-        stat(timings, (t) => t.totalMs),
-        stat(timings, (t) => t.cpuMs),
-      ];
-      row('request: median (min-max)', 'time to first byte ms', 'total ms', 'CPU ms');
-      row('---', '---', '---', '---');
-      row(`no cached cut, cold worker thread (${COLD_REPEATS} fresh starts)`, ...stats(cold));
-      row(`no cached cut, warm worker thread (${REPEATS} repeats)`, ...stats(warm));
-      row('cached cut (served from mp4_cutter_dir)', ms(cached.ttfbMs), ms(cached.totalMs), ms(cached.cpuMs));
-      row(`baseline: ffmpeg -ss -t -c copy +faststart (${REPEATS})`, '-', `${ms(median(ffmpegMs))}`, '-');
-      console.log('');
+      cached = await timedGet(url);
     } finally {
       await spool.stop();
     }
+    const directTarget = join(tmp.path, 'direct-cut.mp4');
+    const native = await directCuts('../../plugins/records-http/cut-mp4.js', 'cutMp4', source, directTarget);
+    const mediabunny = await directCuts(
+      '../../plugins/records-http/mp4-cut/mediabunny-cut.js',
+      'mediabunnyCut',
+      source,
+      directTarget,
+    );
+
+    const busy = busyFraction(cpuBefore, machineCpu());
+    const cutDuration = Number((await ffprobe(cutPath)).format.duration);
+    const sourceMiB = Math.round(Number((await ffprobe(source)).format.size) / 2 ** 20);
+    console.log(`\n### ${LENGTH_S} s cut from the middle of a 1-hour MP4\n`);
+    console.log(
+      `${new Date().toISOString().slice(0, 10)}, ${cpuModel()} x ${cpus().length}, Node ${process.version}; ` +
+        `load average ${loadBefore.toFixed(2)} at start, machine ${Math.round(busy * 100)} % busy during the run. ` +
+        `Source ${source} (${sourceMiB} MiB); cut ${Math.round(cached.bytes / 1024)} KiB, ${cutDuration.toFixed(2)} s.\n`,
+    );
+    const stats = (timings: Timing[]) => [
+      spread(timings.map((t) => t.ttfbMs)),
+      spread(timings.map((t) => t.totalMs)),
+      spread(timings.map((t) => t.cpuMs)),
+    ];
+    row('over HTTP: median (min-max)', 'time to first byte ms', 'total ms', 'CPU ms');
+    row('---', '---', '---', '---');
+    row(`no cached cut, cold worker thread (${COLD_REPEATS} fresh starts)`, ...stats(cold));
+    row(`no cached cut, warm worker thread (${REPEATS} repeats)`, ...stats(warm));
+    row('cached cut (served from mp4_cutter_dir)', ms(cached.ttfbMs), ms(cached.totalMs), ms(cached.cpuMs));
+    row(`baseline: ffmpeg -ss -t -c copy +faststart (${REPEATS})`, '-', spread(ffmpegMs), '-');
+    console.log('');
+    row('the cut alone, on a worker thread: median (min-max)', 'wall ms', 'CPU ms');
+    row('---', '---', '---');
+    for (const [name, runs] of [
+      ['native cutter', native],
+      ['mediabunny Conversion (before; now the fallback)', mediabunny],
+    ] as const) {
+      const cells = (timings: CallTiming[]) => [
+        spread(timings.map((t) => t.wallMs)),
+        spread(timings.map((t) => t.cpuMs)),
+      ];
+      row(`${name}, new thread: start, load, first cut (${COLD_REPEATS})`, ...cells(runs.cold));
+      row(`${name}, warm thread (${REPEATS})`, ...cells(runs.warm));
+    }
+    console.log('');
   } finally {
     tmp.cleanup();
   }

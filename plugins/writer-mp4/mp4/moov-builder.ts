@@ -13,8 +13,9 @@ export interface MoovLayout {
 const U32_MAX = 0xffffffff;
 const UNITY_MATRIX = [0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000];
 
+/** `scan` needs only its init segment (whose udta/meta are copied): the MP4 cutter passes a source moov's. */
 export function buildMoov(
-  scan: FragmentScan,
+  scan: Pick<FragmentScan, 'init'>,
   tracks: ScannedTrack[],
   timings: TrackTiming[],
   layout: MoovLayout,
@@ -202,17 +203,19 @@ function writeStbl(
   });
 }
 
+/** One entry per change of samples per chunk; counted first, then written, with no array per entry. */
 function writeStsc(out: BoxBuilder, { table }: ScannedTrack): void {
-  const entries: [number, number][] = [];
-  for (let chunk = 0; chunk < table.samplesPerChunk.length; chunk++) {
-    const count = table.samplesPerChunk.at(chunk);
-    if (entries.at(-1)?.[1] !== count) entries.push([chunk + 1, count]);
+  const perChunk = table.samplesPerChunk.view();
+  let entryCount = 0;
+  for (let chunk = 0; chunk < perChunk.length; chunk++) {
+    if (chunk === 0 || perChunk[chunk] !== perChunk[chunk - 1]) entryCount++;
   }
   out.fullBox('stsc', 0, 0, () => {
-    out.u32(entries.length);
-    for (const [firstChunk, samplesPerChunk] of entries) {
-      out.u32(firstChunk);
-      out.u32(samplesPerChunk);
+    out.u32(entryCount);
+    for (let chunk = 0; chunk < perChunk.length; chunk++) {
+      if (chunk > 0 && perChunk[chunk] === perChunk[chunk - 1]) continue;
+      out.u32(chunk + 1); // first chunk
+      out.u32(perChunk[chunk] ?? 0);
       out.u32(1); // sample description index
     }
   });
