@@ -48,7 +48,7 @@ describe('rotation', () => {
       sets: [TEMPLATE, 'rotation.recordRotation=2'],
     });
     let keyframeRequests = 0;
-    let filesOfSession: readonly string[] = [];
+    let filesOfSession: readonly string[] | undefined;
     try {
       const publisher = await publishFile(s.spool.bus, media, { name: 'rot', seconds: 10, speed: 4 });
       publisher.stream.onKeyframeRequest(() => keyframeRequests++);
