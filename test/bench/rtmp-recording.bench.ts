@@ -18,7 +18,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -39,6 +39,7 @@ import {
 } from '../helpers/proc-stats.js';
 import { REPO_ROOT, SPOOL_BIN } from '../helpers/spool-process.js';
 import { TempDir } from '../helpers/tmp.js';
+import { fileSize, sleep, waitUntil } from '../helpers/bench-wait.js';
 
 const MEDIA_SECONDS = 60;
 /** Settling time between "every stream records" and the start of the measurement window. */
@@ -156,35 +157,6 @@ async function startPublishers(media: string, urls: readonly string[], maxSecond
     await sleep(staggerMs);
   }
   return started;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `probe` every intervalMs until it returns true; throws after timeoutMs (or when `failed` says why). */
-async function waitUntil(
-  what: string,
-  probe: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  failed: () => string | undefined = () => undefined,
-  intervalMs = 500,
-): Promise<number> {
-  const startedMs = performance.now();
-  const deadline = startedMs + timeoutMs;
-  for (;;) {
-    if (await probe()) return performance.now() - startedMs;
-    const why = failed();
-    if (why !== undefined) throw new Error(`${what}: ${why}`);
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
 }
 
 function deadPublisher(publishers: readonly FfmpegChild[]): string | undefined {

@@ -17,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -36,6 +36,7 @@ import {
 } from '../helpers/proc-stats.js';
 import { REPO_ROOT, SPOOL_BIN } from '../helpers/spool-process.js';
 import { TempDir } from '../helpers/tmp.js';
+import { fileSize, sleep, waitUntil } from '../helpers/bench-wait.js';
 
 const MEDIA_SECONDS = 20;
 const SETTLE_MS = 3000;
@@ -103,34 +104,6 @@ class NodeChild {
     const timer = setTimeout(() => this.alive && this.child.kill('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitUntil(
-  what: string,
-  probe: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  failed: () => string | undefined = () => undefined,
-  intervalMs = 500,
-): Promise<number> {
-  const startedMs = performance.now();
-  const deadline = startedMs + timeoutMs;
-  for (;;) {
-    if (await probe()) return performance.now() - startedMs;
-    const why = failed();
-    if (why !== undefined) throw new Error(`${what}: ${why}`);
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
   }
 }
 
