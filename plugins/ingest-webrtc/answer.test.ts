@@ -12,6 +12,7 @@ const ice = (overrides: Partial<IngestWebRtcConfig['ice']> = {}): IngestWebRtcCo
   portMin: 0,
   portMax: 0,
   ipv6: false,
+  receiveBufferBytes: 4194304,
   ...overrides,
 });
 

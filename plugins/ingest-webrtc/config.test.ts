@@ -33,6 +33,7 @@ describe('ingest-webrtc config', () => {
       portMin: 31001,
       portMax: 32000,
       ipv6: false,
+      receiveBufferBytes: 4194304,
     });
   });
 

@@ -90,43 +90,30 @@ export class Vp8Converter {
   }
 }
 
-/** The Opus track for a channel count; RTP gives no encoder delay, so pre-skip is 0. */
-function opusTrack(channels: 1 | 2): AudioTrack {
-  return {
+/**
+ * The Opus track: always 2 channels, pre-skip 0 (RTP gives no encoder delay). Opus packets stay raw.
+ * RFC 7587 §3.4: a receiver decodes stereo whatever was signalled, and senders switch between mono
+ * and stereo coding packet by packet (a stereo encoder codes quiet or low-rate passages as mono;
+ * Chromium sends mono unless told stereo=1). A 2-channel OpusHead plays both kinds of packet (mono
+ * ones come out on both channels), so the track never changes mid-stream: a change would restart
+ * the transcoder or split the recording's decoder configuration.
+ */
+export class OpusConverter {
+  readonly track: AudioTrack = {
     id: AUDIO_TRACK_ID,
     kind: 'audio',
     codec: 'opus',
     timescale: 48000,
     sampleRate: 48000,
-    channels,
-    config: opus.buildOpusHead({ channels, preSkip: 0, inputSampleRate: 48000 }),
+    channels: 2,
+    config: opus.buildOpusHead({ channels: 2, preSkip: 0, inputSampleRate: 48000 }),
   };
-}
-
-/**
- * Opus packets stay raw. The SDP always says 2 channels (RFC 7587) whatever is sent; the TOC's
- * stereo flag tells. The track becomes stereo at the first stereo packet and stays so: a stereo
- * encoder codes quiet or low-rate passages as mono, and a stereo decoder plays those too.
- */
-export class OpusConverter {
-  private current: AudioTrack;
-
-  constructor(initialChannels: 1 | 2) {
-    this.current = opusTrack(initialChannels);
-  }
-
-  get track(): AudioTrack {
-    return this.current;
-  }
+  private announced = false;
 
   convert(packet: Uint8Array): ConvertedFrame<AudioTrack> | Unusable {
     if (packet.length === 0) return { unusable: 'empty Opus packet' };
-    const channels = (packet[0]! & 0x04) === 0 ? 1 : 2;
-    let track: AudioTrack | undefined;
-    if (channels > this.current.channels) {
-      track = opusTrack(channels);
-      this.current = track;
-    }
+    const track = this.announced ? undefined : this.track;
+    this.announced = true;
     return { data: packet, keyframe: true, track };
   }
 }

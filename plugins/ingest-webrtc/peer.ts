@@ -13,6 +13,7 @@ import { rewriteAnswer } from './answer.js';
 import type { IngestWebRtcConfig } from './config.js';
 import { iceOptions } from './ice.js';
 import type { PreparedOffer } from './offer.js';
+import { enlargeReceiveBuffers } from './udp-buffers.js';
 
 export type MediaKind = 'video' | 'audio';
 
@@ -44,6 +45,8 @@ export class PublisherPeer {
   private connectTimer: NodeJS.Timeout | undefined;
   private lastPliMs = 0;
   private gone = false;
+  /** SO_RCVBUF of each ICE socket as the kernel reports it (Linux: twice what it grants); [] = not reached. */
+  receiveBufferSizes: number[] = [];
 
   constructor(
     private readonly offer: PreparedOffer,
@@ -79,6 +82,9 @@ export class PublisherPeer {
     }
     const sdp = this.pc.localDescription?.sdp;
     if (sdp === undefined) throw new Error('werift produced no answer');
+    this.guard('receive buffers', () => {
+      this.receiveBufferSizes = enlargeReceiveBuffers(this.pc, this.config.ice.receiveBufferBytes);
+    });
     // A DTLS close alert means the peer is gone, but werift's connection state does not follow it.
     // (A closed tab sends nothing at all: the session's no-media timeout notices that.)
     for (const dtls of this.pc.dtlsTransports) {

@@ -34,7 +34,7 @@ const OPUS_MONO = Uint8Array.of(0x78, 0x01);
 
 function setup(options: Partial<PublisherOptions> = {}) {
   const stream = new FakeStream();
-  const converters = { video: new Vp8Converter(), audio: new OpusConverter(1) };
+  const converters = { video: new Vp8Converter(), audio: new OpusConverter() };
   stream.tracks.push(converters.audio.track); // published with the stream, as the session does
   const plis: number[] = [];
   const publisher = new WebRtcPublisher(stream as unknown as Stream, converters, {

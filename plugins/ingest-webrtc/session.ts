@@ -47,11 +47,9 @@ export class WhipSession {
     private readonly deps: SessionDeps,
   ) {
     const video = offer.video?.codec;
-    const stereo = offer.audio?.parameters['sprop-stereo'] === '1';
     this.converters = {
       video: video === 'h264' ? new H264Converter() : video === 'vp8' ? new Vp8Converter() : undefined,
-      // sprop-stereo=1: the browser says it sends stereo (RFC 7587 §6.1); else mono until a stereo packet.
-      audio: offer.audio === undefined ? undefined : new OpusConverter(stereo ? 2 : 1),
+      audio: offer.audio === undefined ? undefined : new OpusConverter(),
     };
     this.peer = new PublisherPeer(offer, deps.config, {
       onConnected: () => this.onConnected(),
@@ -70,6 +68,7 @@ export class WhipSession {
       const answer = await this.peer.answer().catch((error: unknown) => {
         throw new OfferError(400, `the offer cannot be answered: ${errorMessage(error)}`);
       });
+      this.checkReceiveBuffers();
       const stream = await this.deps.bus.publish({
         ...this.identity,
         source: 'webrtc',
@@ -85,6 +84,31 @@ export class WhipSession {
     } catch (error) {
       await this.close(`publish failed: ${errorMessage(error)}`);
       throw error;
+    }
+  }
+
+  /** Says once per process when the UDP receive buffers could not be enlarged as configured. */
+  private checkReceiveBuffers(): void {
+    const wanted = this.deps.config.ice.receiveBufferBytes;
+    // Linux reports twice the size it grants (the rest is its bookkeeping).
+    const sizes = this.peer.receiveBufferSizes.map((size) =>
+      process.platform === 'linux' ? size / 2 : size,
+    );
+    if (sizes.length === 0) {
+      warnOnce('unreached', () =>
+        this.deps.log.warn(
+          "ingest-webrtc: werift's UDP sockets could not be reached to set ice.receiveBufferBytes; " +
+            'packets may be lost under load (another werift version?)',
+        ),
+      );
+    } else if (Math.min(...sizes) < wanted) {
+      warnOnce('capped', () =>
+        this.deps.log.warn(
+          { wantedBytes: wanted, grantedBytes: Math.min(...sizes) },
+          `ingest-webrtc: UDP receive buffers are capped at ${Math.min(...sizes)} bytes by the kernel ` +
+            `(net.core.rmem_max); raise it to ${wanted} or more for many publishers`,
+        ),
+      );
     }
   }
 
@@ -174,4 +198,11 @@ export class WhipSession {
   private reportError(where: string, error: unknown): void {
     this.deps.reportError(`WHIP "${this.identity.name}" ${where}`, error);
   }
+}
+
+const warned = new Set<string>();
+function warnOnce(what: string, warn: () => void): void {
+  if (warned.has(what)) return;
+  warned.add(what);
+  warn();
 }

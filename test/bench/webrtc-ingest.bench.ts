@@ -17,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -199,7 +199,7 @@ async function runOnce(n: number, tmp: string, video: string, audio: string): Pr
     '--set', `recorder.recordDir=${recordDir}`,
     '--set', 'recorder.fileTemplate={streamName}',
     '--set', `dataDir=${join(dir, 'data')}`,
-    '--set', 'log.level=warn',
+    '--set', `log.level=${process.env.BENCH_LOG_LEVEL ?? 'warn'}`,
   ]); // prettier-ignore
   const pid = spool.pid;
   const spoolDied = () =>
@@ -358,6 +358,11 @@ async function runOnce(n: number, tmp: string, video: string, audio: string): Pr
     await publishers?.stop('SIGKILL', 1000);
     await spool.stop('SIGTERM', 60_000);
     const warnings = spool.lines.filter((line) => Number(line.level) >= 40);
+    if (process.env.BENCH_LOG !== undefined) {
+      const logFile = `${process.env.BENCH_LOG}-n${n}.jsonl`;
+      writeFileSync(logFile, spool.lines.map((line) => JSON.stringify(line)).join('\n') + '\n');
+      console.error(`  Spool's log: ${logFile}`);
+    }
     if (warnings.length > 0) {
       result.info.push(`${warnings.length} warning/error log lines`);
       for (const line of warnings.slice(0, 5))

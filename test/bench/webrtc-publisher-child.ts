@@ -148,14 +148,15 @@ class Publisher {
   readonly videoPacketizer = new H264Packetizer({ inputFormat: 'annexb' });
   readonly audioPacketizer = new OpusPacketizer({ payloadType: AUDIO_PT });
   videoSender!: RTCRtpSender;
+  audioSender!: RTCRtpSender;
   location: string | undefined;
   /** Replay clock: performance.now() at frame 0, set once connected. */
   startMs: number | undefined;
   videoSent = 0;
   audioSent = 0;
   plis = 0;
-  /** Packetized, not yet sent (the pacer's queue, both tracks in send order). */
-  readonly queue: RtpPacket[] = [];
+  /** Packetized, not yet sent (the pacer's queue, both tracks in send order), with their media time. */
+  readonly queue: Array<{ packet: RtpPacket; dueMs: number }> = [];
   budget = 0;
   pacedMs = 0;
   readonly videoBase = Math.floor(Math.random() * 2 ** 31);
@@ -163,7 +164,7 @@ class Publisher {
 
   constructor(readonly name: string) {
     this.videoSender = this.pc.addTransceiver(this.videoTrack, { direction: 'sendonly' }).sender;
-    this.pc.addTransceiver(this.audioTrack, { direction: 'sendonly' });
+    this.audioSender = this.pc.addTransceiver(this.audioTrack, { direction: 'sendonly' }).sender;
     this.videoSender.onPictureLossIndication.subscribe(() => this.plis++);
   }
 
@@ -211,7 +212,8 @@ class Publisher {
       late = Math.max(late, now - due);
       const unit = video[this.videoSent % video.length]!;
       const timestamp = (this.videoBase + this.videoSent * VIDEO_TICKS) >>> 0;
-      for (const packet of this.videoPacketizer.packetize(unit.data, timestamp)) this.queue.push(packet);
+      for (const packet of this.videoPacketizer.packetize(unit.data, timestamp))
+        this.queue.push({ packet, dueMs: due });
       this.videoSent++;
     }
     for (;;) {
@@ -220,15 +222,22 @@ class Publisher {
       late = Math.max(late, now - due);
       const data = audio[this.audioSent % audio.length]!;
       const timestamp = (this.audioBase + this.audioSent * OPUS_TICKS) >>> 0;
-      for (const packet of this.audioPacketizer.packetize(data, timestamp)) this.queue.push(packet);
+      for (const packet of this.audioPacketizer.packetize(data, timestamp))
+        this.queue.push({ packet, dueMs: due });
       this.audioSent++;
     }
     this.budget = Math.min(PACING_BURST_BYTES, this.budget + (now - this.pacedMs) * PACING_BYTES_PER_MS);
     this.pacedMs = now;
     while (this.queue.length > 0 && this.budget > 0) {
-      const packet = this.queue.shift()!;
+      const { packet, dueMs } = this.queue.shift()!;
       this.budget -= packet.payload.length + 12;
-      (packet.header.payloadType === AUDIO_PT ? this.audioTrack : this.videoTrack).writeRtp(packet);
+      const isAudio = packet.header.payloadType === AUDIO_PT;
+      (isAudio ? this.audioTrack : this.videoTrack).writeRtp(packet);
+      // As a browser does, the sender reports map an RTP time to its media (capture) time, not to when
+      // the pacer let the packet go; and werift 0.25.2 writes the NTP fraction wrong (the decimal digits
+      // of the seconds read as an integer: reports only right to the whole second). Set it right.
+      const sender = (isAudio ? this.audioSender : this.videoSender) as unknown as { ntpTimestamp: bigint };
+      sender.ntpTimestamp = ntpTimestamp(dueMs);
     }
     return late;
   }
@@ -242,6 +251,13 @@ class Publisher {
     }
     await this.pc.close().catch(() => undefined);
   }
+}
+
+/** performance.now() time → 64-bit NTP (seconds since 1900 . 32-bit fraction). */
+function ntpTimestamp(performanceMs: number): bigint {
+  const seconds = (performance.timeOrigin + performanceMs) / 1000 + 2_208_988_800;
+  const whole = Math.floor(seconds);
+  return (BigInt(whole) << 32n) | BigInt(Math.floor((seconds - whole) * 2 ** 32));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
