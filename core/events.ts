@@ -43,6 +43,11 @@ export interface RecordingSettings {
   rotation?: string;
   /** Number the parts _1, _2 … (the rotation plugin sets it when it rotates and record_rotation_index_enabled). */
   numberParts?: boolean;
+  /**
+   * A multi-stream recording (several streams mixed into one file), set by whoever starts it.
+   * Rotation never applies to one, whatever record_rotation or a REST "rotation" says.
+   */
+  readonly multiStream?: boolean;
   /** A tap may set false to skip this recording (reason is logged). */
   record: boolean;
   skipReason?: string;

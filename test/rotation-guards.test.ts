@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Frame } from '../core/index.js';
 import { DiskGuardToken } from '../plugins/disk-guard/api.js';
 import { RecorderServiceToken } from '../plugins/recorder/api.js';
 import { publishFile } from './helpers/file-publisher.js';
-import { makeClip, readMediaFile, type MediaFile } from './helpers/media-file.js';
-import { decodeErrors, ffprobe } from './helpers/media-tools.js';
+import { AAC_FRAME_SAMPLES, makeClip, readMediaFile, type MediaFile } from './helpers/media-file.js';
+import { decodeErrors, ffprobe, probePackets } from './helpers/media-tools.js';
 import { startSpool } from './helpers/spool-in-process.js';
 import { TempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
@@ -272,5 +273,191 @@ describe('record_stop_timeout', () => {
     } finally {
       await s.stop();
     }
+  });
+});
+
+describe('record_audio_buffer_max_size', () => {
+  /**
+   * A WebRTC-like stream by hand, from the clip's real frames: audio from stream time 0, video from
+   * 1 s, and the audio travelling 1 s ahead of the video. Before the first keyframe (video at 1 s)
+   * arrive the audio packets presented up to 2 s: those before 1 s precede the picture, the ones
+   * from 1 s to 2 s belong with it.
+   */
+  function leadingAudioStream(): { frames: Frame[]; keyframePts: number; sentBeforeKeyframe: number[] } {
+    const video = plainMedia.video!.frames.map((f) => ({ ...f, pts: f.pts + 90000, dts: f.dts + 90000 }));
+    const source = plainMedia.audio!.frames;
+    const audio = Array.from({ length: Math.floor((5 * 44100) / AAC_FRAME_SAMPLES) }, (_, k) => ({
+      ...source[k % source.length]!,
+      pts: k * AAC_FRAME_SAMPLES,
+      dts: k * AAC_FRAME_SAMPLES,
+    }));
+    const sendS = (f: Frame) => (f.trackId === video[0]!.trackId ? f.dts / 90000 : f.dts / 44100 - 1);
+    const frames = [...video, ...audio].sort((a, b) => sendS(a) - sendS(b));
+    const keyframeAt = frames.findIndex((f) => f.keyframe && f.trackId === video[0]!.trackId);
+    const sentBeforeKeyframe = frames.slice(0, keyframeAt).map((f) => f.pts);
+    return { frames, keyframePts: video[0]!.pts, sentBeforeKeyframe };
+  }
+
+  async function recordLeadingAudio(limit: number) {
+    const s = await startSpool(tmp, {
+      plugins: ['recorder', 'writer-mp4'],
+      sets: [TEMPLATE, `recorder.recordAudioBufferMaxSize=${limit}`],
+    });
+    try {
+      const stream = await s.spool.bus.publish({
+        name: `lead${limit}`,
+        login: '',
+        source: 'test',
+        record: true,
+        tracks: [plainMedia.video!.track, plainMedia.audio!.track],
+        query: {},
+      });
+      for (const frame of leadingAudioStream().frames) stream.writeFrame({ ...frame, arrivalMs: Date.now() });
+      await stream.end('publisher stopped');
+    } finally {
+      await s.stop();
+    }
+    assert.equal(s.finished.length, 1);
+    const file = s.finished[0]!;
+    assert.equal(await decodeErrors(file.filePath), '');
+    const packets = await probePackets(file.filePath);
+    const videoStart = Math.min(...packets.filter((p) => p.codecType === 'video').map((p) => p.ptsTime));
+    const audio = packets.filter((p) => p.codecType === 'audio');
+    return { audioPackets: audio.length, audioStartS: Math.min(...audio.map((p) => p.ptsTime)) - videoStart };
+  }
+
+  test('=20: of the audio sent before the first keyframe only the last 20 packets are kept', async () => {
+    const { audioPackets, audioStartS } = await recordLeadingAudio(20);
+    const { frames, sentBeforeKeyframe, keyframePts } = leadingAudioStream();
+    const audioSent = frames.filter((f) => f.trackId === plainMedia.audio!.track.id).map((f) => f.pts);
+    const heldAudio = audioSent.filter((pts) => sentBeforeKeyframe.includes(pts));
+    assert.ok(heldAudio.length > 80, `${heldAudio.length} audio packets arrive before the keyframe`);
+    const keyframeSamples = (keyframePts / 90000) * 44100;
+    // The last 20 of those (all presented after the keyframe) and everything after the keyframe.
+    const expected = heldAudio.slice(-20).length + (audioSent.length - heldAudio.length);
+    assert.equal(audioPackets, expected, `${audioPackets} audio packets in the file`);
+    const firstKept = heldAudio.at(-20)!;
+    assert.ok(firstKept > keyframeSamples);
+    const expectedStartS = (firstKept - keyframeSamples) / 44100;
+    assert.ok(
+      Math.abs(audioStartS - expectedStartS) < 0.002,
+      `audio starts ${audioStartS.toFixed(4)} s after the video (expected ${expectedStartS.toFixed(4)})`,
+    );
+  });
+
+  test('large: the audio sent before the first keyframe and presented after it is kept; both tracks start together', async () => {
+    const { audioPackets, audioStartS } = await recordLeadingAudio(1000);
+    const { frames, keyframePts } = leadingAudioStream();
+    const keyframeSamples = (keyframePts / 90000) * 44100;
+    const presentedFromKeyframe = frames.filter(
+      (f) => f.trackId === plainMedia.audio!.track.id && f.pts >= keyframeSamples,
+    ).length;
+    assert.equal(audioPackets, presentedFromKeyframe, 'every audio packet presented from the keyframe on');
+    assert.ok(
+      audioStartS >= 0 && audioStartS < AAC_FRAME_SAMPLES / 44100,
+      `audio starts ${(audioStartS * 1000).toFixed(1)} ms after the video (within one AAC frame)`,
+    );
+  });
+});
+
+describe('disk-guard before each part', () => {
+  test('free space short exactly when a split comes: the recording ends at that split, earlier parts playable, hooks run', async () => {
+    const hookOut = join(tmp.path, 'part-hook-ran.txt');
+    const hook = tmp.file('part-hook.sh', `#!/bin/sh\nprintf '%s\\n' "$2" >> '${hookOut}'\n`);
+    chmodSync(hook, 0o755);
+    const s = await startSpool(tmp, {
+      plugins: ['recorder', 'writer-mp4', 'rotation', 'disk-guard', 'hook-scripts'],
+      sets: [
+        TEMPLATE,
+        'rotation.recordRotation=2',
+        'disk-guard.minSpace=1m',
+        // Only the check before each part can see the change: the periodic one never runs here.
+        'disk-guard.checkIntervalMs=600000',
+        `hook-scripts.onRecordHookScript=${hook}`,
+      ],
+    });
+    let streamEnded: boolean | undefined;
+    try {
+      const guard = s.spool.service(DiskGuardToken);
+      const publisher = await publishFile(s.spool.bus, media, { name: 'cut', seconds: 10, speed: 4 });
+      // The recorder asks for a keyframe keyframeLeadMs (1 s) before each split: at the second
+      // request part 2 is about to end, and the disk "fills up".
+      let requests = 0;
+      publisher.stream.onKeyframeRequest(() => {
+        if (++requests === 2) guard.minSpaceBytes = 100_000_000 * 1024 ** 3;
+      });
+      await waitFor('the recording to stop', () => s.finished.find((f) => f.reason === 'disk-space'), 20_000);
+      streamEnded = publisher.stream.ended;
+      await publisher.stop();
+    } finally {
+      await s.stop();
+    }
+    assert.equal(streamEnded, false, 'the stream goes on; only its recording stopped');
+    const parts = [...s.finished].sort((a, b) => (a.part ?? 0) - (b.part ?? 0));
+    assert.deepEqual(
+      parts.map((p) => [p.part, p.reason]),
+      [
+        [1, 'rotation'],
+        [2, 'disk-space'],
+      ],
+    );
+    assert.ok(s.log.messages().some((m) => m.startsWith('Not enough available disk space')));
+    for (const part of parts) {
+      assert.equal(await decodeErrors(part.filePath), '', `${part.fileName} decodes cleanly`);
+      assert.match(part.fileName, new RegExp(`^cut-\\d+-\\d+_${part.part}\\.mp4$`));
+    }
+    // Part 2 ends at the refused split: the keyframe there and what follows are not in it, so it holds
+    // whole GOPs (1 s each) and its last frame is one frame before a keyframe.
+    const times = parts.map((p) => /^cut-(\d+)-(\d+)_/.exec(p.fileName)!.slice(1).map(Number));
+    const [[, end1], [start2, end2]] = times as [[number, number], [number, number]];
+    assert.ok(start2 - end1 >= 0 && start2 - end1 <= 34, `part 2 starts ${start2 - end1} ms after part 1`);
+    const probe = await ffprobe(parts[1]!.filePath);
+    const videoS = Number(probe.streams.find((st) => st.codec_type === 'video')?.duration);
+    const audioS = Number(probe.streams.find((st) => st.codec_type === 'audio')?.duration);
+    assert.ok(videoS >= 1.98 && Math.abs(videoS - Math.round(videoS)) < 0.02, `part 2 video: ${videoS} s`);
+    // {endTime}: the last frame (video or audio) presented before the split at start + duration.
+    const splitMs = start2 + videoS * 1000;
+    assert.ok(end2 < splitMs && end2 >= splitMs - 34, `part 2: ${start2}-${end2} ms, split at ${splitMs}`);
+    assert.ok(Math.abs(audioS - videoS) <= AAC_FRAME_SAMPLES / 44100, `part 2 audio: ${audioS} s`);
+    await waitFor('the hook script for both parts', () => {
+      const ran = existsSync(hookOut) ? readFileSync(hookOut, 'utf8') : '';
+      return parts.every((p) => ran.includes(p.filePath)) ? true : undefined;
+    });
+  });
+});
+
+describe('multi-stream recordings', () => {
+  test('are never rotated: rotation=1 on a 4 s stream started as multi-stream is one file', async () => {
+    const s = await startSpool(tmp, {
+      plugins: ['recorder', 'writer-mp4', 'rotation'],
+      sets: [TEMPLATE, 'rotation.recordRotation=1'],
+    });
+    try {
+      const recorder = s.spool.service(RecorderServiceToken);
+      for (const [name, multiStream] of [
+        ['mixed', true],
+        ['single', false],
+      ] as const) {
+        const publisher = await publishFile(s.spool.bus, media, {
+          name,
+          seconds: 4,
+          speed: 2,
+          record: false,
+        });
+        await recorder.start(publisher.stream.mediaSessionId, { rotation: '1', multiStream });
+        await publisher.done;
+        await publisher.stop();
+      }
+    } finally {
+      await s.stop();
+    }
+    const mixed = s.finished.filter((f) => f.streamName === 'mixed');
+    assert.equal(mixed.length, 1, mixed.map((f) => f.fileName).join(', '));
+    assert.match(mixed[0]!.fileName, /^mixed-\d+-\d+\.mp4$/, 'no part number');
+    assert.equal(mixed[0]!.reason, 'unpublished');
+    assert.ok((await durationOf(mixed[0]!.filePath)) >= 2.9, 'the whole recording in one file');
+    assert.ok(s.log.messages().some((m) => /"mixed" is multi-stream: not rotated/.test(m)));
+    // The same start without the flag rotates: the flag is what keeps the file whole.
+    assert.ok(s.finished.filter((f) => f.streamName === 'single').length >= 2);
   });
 });

@@ -43,6 +43,7 @@ export class Stream implements SubscriptionHost {
   private readonly keyframeHandlers = new Set<KeyframeRequestHandler>();
   private readonly pendingKeyframeRequesters = new Set<string>();
   private endPromise: Promise<void> | undefined;
+  private clockOrigin: number | undefined;
   framesWritten = 0;
   bytesWritten = 0;
 
@@ -62,6 +63,32 @@ export class Stream implements SubscriptionHost {
 
   get tracks(): readonly Track[] {
     return this.trackList;
+  }
+
+  /**
+   * The publisher's own wall clock (Unix ms) at stream time 0, when its protocol carries one (WebRTC:
+   * the sender's RTCP NTP time); undefined means stream time starts at 0 (RTMP). Recordings add it
+   * to {startTime}/{endTime}. Set once by the ingest, before its first frame; never changed after.
+   */
+  get clockOriginMs(): number | undefined {
+    return this.clockOrigin;
+  }
+
+  set clockOriginMs(value: number | undefined) {
+    if (value === this.clockOrigin) return;
+    if (this.clockOrigin !== undefined || this.framesWritten > 0) {
+      throw new SpoolError(
+        'SPOOL_ERR_INTERNAL',
+        `stream "${this.name}": its clock origin is set once, before its first frame`,
+      );
+    }
+    if (value === undefined || !Number.isFinite(value)) {
+      throw new SpoolError(
+        'SPOOL_ERR_INTERNAL',
+        `stream "${this.name}": clock origin ${value} is not a time`,
+      );
+    }
+    this.clockOrigin = value;
   }
 
   get ended(): boolean {

@@ -78,6 +78,57 @@ describe('MediaClock', () => {
     assert.equal(clock.toStreamTime(AUDIO, clock.unwrap(AUDIO, 965), 10_290), 0.25 * 48000 + 960);
   });
 
+  test('reports arriving after a start on arrival times do not move the timeline (NTP vs Unix epoch)', () => {
+    const clock = new MediaClock(clockRates);
+    const unixMs = 1_796_000_000_000;
+    clock.start(
+      new Map([
+        [VIDEO, { rtp: clock.unwrap(VIDEO, 90000), arrivalMs: unixMs }],
+        [AUDIO, { rtp: clock.unwrap(AUDIO, 48000), arrivalMs: unixMs + 20 }],
+      ]),
+    );
+    // 1 s later the sender's first reports: its NTP clock (1900 epoch) agrees with ours to 3 ms.
+    const ntpAt = (ms: number) => ms / 1000 + 2_208_988_800 - 0.003;
+    clock.onSenderReport(VIDEO, { ntpSeconds: ntpAt(unixMs + 1000), rtpTimestamp: 180000 }, unixMs + 1000);
+    clock.onSenderReport(AUDIO, { ntpSeconds: ntpAt(unixMs + 1000), rtpTimestamp: 96000 }, unixMs + 1000);
+    assert.equal(clock.reanchors, 0, 'no re-anchoring for a 3 ms disagreement');
+    assert.equal(clock.toStreamTime(VIDEO, clock.unwrap(VIDEO, 270000), unixMs + 2000), 2 * 90000);
+    assert.equal(
+      clock.toStreamTime(AUDIO, clock.unwrap(AUDIO, 144000), unixMs + 2000),
+      0.02 * 48000 + 2 * 48000,
+    );
+  });
+
+  test('reports stamped late by a pacer do not move the timeline; a real drift still does', () => {
+    const clock = new MediaClock(clockRates);
+    const report = (track: number, rate: number, second: number, lateS: number) =>
+      clock.onSenderReport(track, { ntpSeconds: 1000 + second + lateS, rtpTimestamp: second * rate }, 0);
+    report(VIDEO, 90000, 0, 0);
+    report(AUDIO, 48000, 0, 0);
+    clock.start(
+      new Map([
+        [VIDEO, { rtp: clock.unwrap(VIDEO, 0), arrivalMs: 0 }],
+        [AUDIO, { rtp: clock.unwrap(AUDIO, 0), arrivalMs: 0 }],
+      ]),
+    );
+    // Video reports sent 0-200 ms after their media time (keyframe bursts paced out), audio on time.
+    const lateness = [0.2, 0.05, 0.15, 0.18, 0.01, 0.12, 0.2, 0.09, 0.16, 0.03, 0.2, 0.07];
+    for (const [i, late] of lateness.entries()) {
+      clock.unwrap(VIDEO, (i + 1) * 90000);
+      clock.unwrap(AUDIO, (i + 1) * 48000);
+      report(VIDEO, 90000, i + 1, late);
+      report(AUDIO, 48000, i + 1, 0);
+    }
+    assert.equal(clock.reanchors, 0);
+    assert.equal(clock.toStreamTime(VIDEO, clock.unwrap(VIDEO, 13 * 90000), 0), 13 * 90000);
+    // The audio clock really falls 60 ms behind (every report says so): re-anchored.
+    for (let second = 14; second < 14 + 8; second++) {
+      clock.unwrap(AUDIO, second * 48000);
+      report(AUDIO, 48000, second, 0.06);
+    }
+    assert.equal(clock.reanchors, 1);
+  });
+
   test('a track without a report is placed through another track’s report (sender clock ≠ ours)', () => {
     const clock = new MediaClock(clockRates);
     // Our wall clock reads 2_000_000 ms when the sender's reads 1000 s (plus the network delay).
@@ -90,5 +141,32 @@ describe('MediaClock', () => {
     );
     assert.equal(clock.toStreamTime(VIDEO, clock.unwrap(VIDEO, 90000), 0), 0);
     assert.equal(clock.toStreamTime(AUDIO, clock.unwrap(AUDIO, 48000), 0), 0.1 * 48000);
+  });
+
+  test("originUnixMs: the sender's NTP time of stream time 0 as Unix ms; arrival time before any report", () => {
+    // The sender's clock reads 2019-03-26T05:20:43.961Z (NTP = Unix + 2_208_988_800 s) at RTP 90000.
+    const unixS = 1_553_577_643.961;
+    const reported = new MediaClock(clockRates);
+    reported.onSenderReport(VIDEO, { ntpSeconds: unixS + 2_208_988_800, rtpTimestamp: 90000 }, 5_000);
+    reported.onSenderReport(AUDIO, { ntpSeconds: unixS + 2_208_988_800, rtpTimestamp: 48000 }, 5_000);
+    assert.equal(reported.originUnixMs, undefined, 'not before start()');
+    reported.start(
+      new Map([
+        [VIDEO, { rtp: reported.unwrap(VIDEO, 90000 + 9000), arrivalMs: 5_100 }],
+        [AUDIO, { rtp: reported.unwrap(AUDIO, 48000 + 2400), arrivalMs: 5_050 }],
+      ]),
+    );
+    // Stream time 0 is the audio's first frame, 50 ms after the report's instant.
+    assert.ok(Math.abs(reported.originUnixMs! - (unixS * 1000 + 50)) < 0.01, `${reported.originUnixMs}`);
+
+    const unreported = new MediaClock(clockRates);
+    unreported.start(new Map([[VIDEO, { rtp: unreported.unwrap(VIDEO, 1), arrivalMs: 1_700_000_000_000 }]]));
+    assert.equal(unreported.originUnixMs, 1_700_000_000_000);
+
+    // A sender whose "NTP" clock counts from its boot gives no date: stream time stays 0-based.
+    const uptime = new MediaClock(clockRates);
+    uptime.onSenderReport(VIDEO, { ntpSeconds: 3600, rtpTimestamp: 0 }, 5_000);
+    uptime.start(new Map([[VIDEO, { rtp: uptime.unwrap(VIDEO, 0), arrivalMs: 5_000 }]]));
+    assert.equal(uptime.originUnixMs, undefined);
   });
 });

@@ -118,7 +118,13 @@ export class WebRtcPublisher {
 
   onSenderReport(kind: MediaKind, report: SenderReport, arrivalMs = Date.now()): void {
     if (this.closed || this.converters[kind] === undefined) return;
-    this.clock.onSenderReport(TRACK_ID[kind], report, arrivalMs);
+    const movedS = this.clock.onSenderReport(TRACK_ID[kind], report, arrivalMs);
+    if (movedS !== undefined) {
+      this.deps.log.info(
+        { stream: this.stream.name, track: kind, movedMs: Math.round(movedS * 1000) },
+        `WebRTC "${this.stream.name}": ${kind} re-aligned by ${Math.round(movedS * 1000)} ms (sender reports)`,
+      );
+    }
     if (!this.clock.started && this.held.length > 0 && this.clock.synchronized) {
       this.startWriting('sender reports');
     }
@@ -149,6 +155,9 @@ export class WebRtcPublisher {
     if (this.clock.started || this.closed) return;
     clearTimeout(this.syncTimer);
     this.clock.start(this.firstFrames);
+    // Before the first frame: recordings name files by the publisher's clock ({startTime}).
+    const originMs = this.clock.originUnixMs;
+    if (originMs !== undefined) this.stream.clockOriginMs = originMs;
     this.deps.log.info(
       { stream: this.stream.name },
       `WebRTC "${this.stream.name}": tracks aligned by ${how}`,

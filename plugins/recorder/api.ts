@@ -83,13 +83,19 @@ export interface RecordingStatus {
   readonly state: string;
 }
 
+/** What a start on demand may set for that one recording (RecordingSettings of the same names). */
+export interface RecordingOverrides {
+  readonly fileTemplate?: string;
+  /** Overrides record_rotation ("disabled" turns it off). */
+  readonly rotation?: string;
+  /** A multi-stream recording: never rotated (RecordingSettings.multiStream). */
+  readonly multiStream?: boolean;
+}
+
 /** Recording on demand, for the REST API and other plugins. */
 export interface RecorderService {
   /** Starts recording a published stream (a running recording of it is stopped first). */
-  start(
-    mediaSessionId: string,
-    overrides?: { fileTemplate?: string; rotation?: string },
-  ): Promise<RecordingStatus>;
+  start(mediaSessionId: string, overrides?: RecordingOverrides): Promise<RecordingStatus>;
   /**
    * Stops the stream's recording (reason default 'stopped'); resolves with the last finished file,
    * or undefined when there was none.

@@ -44,6 +44,11 @@ export class PartSwitch {
     this.pendingSplit = true;
   }
 
+  /** Audio frames held now: never more than record_audio_buffer_max_size. */
+  get heldFrames(): number {
+    return this.held.length;
+  }
+
   /** Holds an audio frame; returns the oldest one when the buffer is full (the caller writes it). */
   hold(frame: Frame): Frame | undefined {
     this.held.push(frame);

@@ -16,6 +16,7 @@ import type {
   FileTask,
   FileWork,
   RecorderService,
+  RecordingOverrides,
   RecordingStatus,
   TranscoderRegistry,
   WriterRegistry,
@@ -125,10 +126,7 @@ export class Recorder implements RecorderService, WriterRegistry, TranscoderRegi
   }
 
   /** REST start: one call per stream at a time, so two concurrent calls never leave a stray recording. */
-  start(
-    mediaSessionId: string,
-    overrides: { fileTemplate?: string; rotation?: string } = {},
-  ): Promise<RecordingStatus> {
+  start(mediaSessionId: string, overrides: RecordingOverrides = {}): Promise<RecordingStatus> {
     const previous = this.starting.get(mediaSessionId) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(() => this.restart(mediaSessionId, overrides));
     this.starting.set(mediaSessionId, next);
@@ -140,10 +138,7 @@ export class Recorder implements RecorderService, WriterRegistry, TranscoderRegi
     return next;
   }
 
-  private async restart(
-    mediaSessionId: string,
-    overrides: { fileTemplate?: string; rotation?: string },
-  ): Promise<RecordingStatus> {
+  private async restart(mediaSessionId: string, overrides: RecordingOverrides): Promise<RecordingStatus> {
     const stream = this.bus.get(mediaSessionId);
     if (stream === undefined)
       throw new SpoolError('SPOOL_ERR_NOT_FOUND', `no published stream ${mediaSessionId}`);
@@ -187,12 +182,13 @@ export class Recorder implements RecorderService, WriterRegistry, TranscoderRegi
   private async startRecording(
     stream: Stream,
     origin: RecordingSettings['origin'],
-    overrides: { fileTemplate?: string; rotation?: string },
+    overrides: RecordingOverrides,
   ): Promise<Recording | undefined> {
     const settings = await this.hooks.call('recordingStart', {
       stream: stream.info(),
       fileTemplate: overrides.fileTemplate ?? this.config.fileTemplate,
       ...(overrides.rotation === undefined ? {} : { rotation: overrides.rotation }),
+      ...(overrides.multiStream === true ? { multiStream: true } : {}),
       record: true,
       origin,
     });

@@ -20,7 +20,10 @@ export interface PartOptions {
   readonly values: TemplateValues;
   /** Where this part starts on the recording's timeline, in seconds. */
   readonly baseS: number;
-  /** Stream time (ms) of the recording's timeline 0: {startTime} of the part is this + baseS. */
+  /**
+   * Stream time (ms) of the recording's timeline 0, on the publisher's clock when the stream has one
+   * (Stream.clockOriginMs): {startTime} of the part is this + baseS.
+   */
   readonly streamStartMs: number;
   readonly deps: FinalizeDeps;
   readonly log: Logger;

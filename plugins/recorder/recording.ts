@@ -17,7 +17,7 @@ import type { AudioTranscoderFactory, ContainerWriter, RecordingView } from './a
 import { ConvertedAudio, planTracks } from './audio-conversion.js';
 import type { FinalizeDeps } from './finalize-recording.js';
 import type { NamingPolicy, TemplateValues } from './file-name.js';
-import { PartSwitch } from './part-switch.js';
+import { DRAIN_TIMEOUT_MS, PartSwitch } from './part-switch.js';
 import { RecordingPart } from './recording-part.js';
 import type { Policies } from './policies.js';
 import { Timeline } from './timeline.js';
@@ -63,6 +63,13 @@ export class Recording {
   private endReason: RecordingEndReason | undefined;
   private skipUntilKeyframe = false;
   private keyframeRequested = false;
+  /**
+   * Where the recording ends on its timeline (seconds) when a policy refused the next part: the
+   * split's keyframe and what follows it are not written; audio presented before it still is, until
+   * every audio track has passed it (or DRAIN_TIMEOUT_MS), and then the recording stops.
+   */
+  private endAt:
+    { readonly s: number; readonly audioWaiting: Set<number>; readonly timer: NodeJS.Timeout } | undefined;
   private readonly streamInfo: StreamInfo;
   private lastFile: RecordedFile | undefined;
 
@@ -162,9 +169,17 @@ export class Recording {
     }
     const rebased = this.timeline.rebase(frame, track);
     if (rebased === undefined) return;
+    if (this.endAt !== undefined) {
+      if (track.kind !== 'audio') return;
+      if (rebased.pts / track.timescale < this.endAt.s) await this.route(rebased);
+      else if (this.endAt.audioWaiting.delete(track.id) && this.endAt.audioWaiting.size === 0) {
+        void this.stop(this.endReason ?? 'stopped');
+      }
+      return;
+    }
     if (this.parts.splitPending) {
       if (startsHere) {
-        await this.split(rebased);
+        if (!(await this.split(rebased))) return;
         await this.route(rebased);
         for (const held of this.parts.releaseHeld()) await this.route(held);
         this.checkPolicies();
@@ -262,24 +277,47 @@ export class Recording {
       source: this.streamInfo.source,
       values: this.startValues(),
       baseS,
-      streamStartMs: this.timeline.startTimeMs ?? 0,
+      // {startTime}: stream time on the publisher's own clock when it has one (WebRTC), else from 0.
+      streamStartMs: (this.options.stream.clockOriginMs ?? 0) + (this.timeline.startTimeMs ?? 0),
       deps,
       log: this.log,
     });
   }
 
-  /** A split point after a policy asked for a new part: the next part starts at this keyframe. */
-  private async split(at: Frame): Promise<void> {
+  /**
+   * A split point after a policy asked for a new part: the next part starts at this keyframe. When a
+   * policy refuses the part (disk-guard), the recording ends here instead: the current part keeps
+   * what is presented before the keyframe and closes; false then, and the keyframe is not written.
+   */
+  private async split(at: Frame): Promise<boolean> {
     const track = this.fileTracks.get(at.trackId) ?? this.tracks.get(at.trackId)!;
+    const atS = at.pts / track.timescale;
     const next = (this.parts.current?.part ?? 0) + 1;
     this.keyframeRequested = false;
     const refusal = await this.options.policies.beforePart(this.partStartView(next));
     if (refusal !== undefined) {
       this.log.warn(refusal.message);
-      void this.stop(refusal.reason);
-      return;
+      this.endReason ??= refusal.reason;
+      const audioWaiting = new Set(
+        [...this.tracks.values()].filter((t) => t.kind === 'audio').map((t) => t.id),
+      );
+      for (const held of this.parts.releaseHeld()) {
+        const heldTrack = this.tracks.get(held.trackId)!;
+        if (held.pts / heldTrack.timescale < atS) await this.route(held);
+        else audioWaiting.delete(held.trackId);
+      }
+      if (audioWaiting.size === 0) {
+        void this.stop(refusal.reason);
+      } else {
+        // Audio presented before the split may still arrive after it (B-frames, WebRTC): wait for it.
+        const timer = setTimeout(() => void this.stop(refusal.reason), DRAIN_TIMEOUT_MS);
+        timer.unref();
+        this.endAt = { s: atS, audioWaiting, timer };
+      }
+      return false;
     }
-    await this.parts.switchTo(this.newPart(at.pts / track.timescale, next));
+    await this.parts.switchTo(this.newPart(atS, next));
+    return true;
   }
 
   private checkPolicies(): void {
@@ -378,6 +416,7 @@ export class Recording {
   }
 
   private async finish(): Promise<RecordedFile | undefined> {
+    clearTimeout(this.endAt?.timer);
     const reason = this.endReason ?? 'stopped';
     if (this.parts.current === undefined) {
       for (const converter of this.converted.values()) converter.abort();

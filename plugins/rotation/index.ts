@@ -10,13 +10,15 @@ interface RotationConfig {
 
 const SPLIT: PolicyVerdict = { action: 'split' };
 const KEYFRAME: PolicyVerdict = { action: 'keyframe' };
+const DISABLED: RotationLimit = { kind: 'disabled' };
 
 /**
  * record_rotation: recordings are split into parts of N seconds or N megabytes, each cut at the
  * next keyframe after the limit (a keyframe is requested from the publisher keyframeLeadMs ahead,
  * or at 90 % of a size limit), numbered _1, _2 … unless record_rotation_index_enabled=false. A REST
- * start's "rotation" overrides record_rotation for that recording. Disabling this plugin turns
- * rotation off; recording is unaffected.
+ * start's "rotation" overrides record_rotation for that recording. Multi-stream recordings
+ * (RecordingSettings.multiStream) are never rotated. Disabling this plugin turns rotation off;
+ * recording is unaffected.
  */
 export default definePlugin<RotationConfig>({
   name: 'rotation',
@@ -47,6 +49,8 @@ export default definePlugin<RotationConfig>({
     const serverLimit = parseRotation(ctx.config.recordRotation);
     const limits = new WeakMap<object, RotationLimit>();
     const limitOf = (settings: Readonly<RecordingSettings>): RotationLimit => {
+      // Never a multi-stream recording (several streams in one file), whatever is configured.
+      if (settings.multiStream === true) return DISABLED;
       let limit = limits.get(settings);
       if (limit === undefined) {
         limit = settings.rotation === undefined ? serverLimit : parseRotation(settings.rotation);
@@ -56,6 +60,15 @@ export default definePlugin<RotationConfig>({
     };
 
     ctx.hooks.recordingStart.tap((settings) => {
+      if (settings.multiStream === true) {
+        const asked = settings.rotation ?? ctx.config.recordRotation;
+        if (asked.trim().toLowerCase() !== 'disabled' && asked.trim() !== '') {
+          ctx.log.info(
+            `recording of "${settings.stream.name}" is multi-stream: not rotated (record_rotation "${asked}" ignored)`,
+          );
+        }
+        return settings;
+      }
       let limit: RotationLimit;
       try {
         limit = limitOf(settings);

@@ -109,3 +109,35 @@ export async function decodeErrors(file: string): Promise<string> {
     return (error as { stderr?: string }).stderr?.trim() || String(error);
   }
 }
+
+export interface ProbePacket {
+  readonly codecType: 'video' | 'audio';
+  /** Presentation time in seconds (the container's timeline, edit lists applied). */
+  readonly ptsTime: number;
+}
+
+/** Every packet of the file in file order (ffprobe -show_packets): what was really written. */
+export async function probePackets(file: string): Promise<ProbePacket[]> {
+  const { stdout } = await run(
+    FFPROBE,
+    [
+      '-v',
+      'error',
+      '-show_entries',
+      'packet=stream_index,pts_time:stream=index,codec_type',
+      '-of',
+      'json',
+      file,
+    ],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  const probe = JSON.parse(stdout) as {
+    packets?: Array<{ stream_index: number; pts_time?: string }>;
+    streams: Array<{ index: number; codec_type: 'video' | 'audio' }>;
+  };
+  const types = new Map(probe.streams.map((s) => [s.index, s.codec_type]));
+  return (probe.packets ?? []).map((p) => ({
+    codecType: types.get(p.stream_index)!,
+    ptsTime: Number(p.pts_time),
+  }));
+}
