@@ -25,6 +25,10 @@ export const ErrorCodes = {
   SPOOL_ERR_STREAM_NAME_IN_USE: { status: 409, summary: 'Stream name already published' },
   SPOOL_ERR_STREAM_NAME_INVALID: { status: 400, summary: 'Stream name is not acceptable' },
   SPOOL_ERR_STREAM_ENDED: { status: 410, summary: 'Stream has ended' },
+  SPOOL_ERR_STREAM_UNAVAILABLE: {
+    status: 502,
+    summary: 'Stream could not be pulled from its source (camera unreachable, refused, too slow)',
+  },
   SPOOL_ERR_PUBLISH_REFUSED: { status: 403, summary: 'Publish refused' },
   SPOOL_ERR_UNKNOWN_TRACK: { status: 400, summary: 'Frame for a track the stream does not have' },
   SPOOL_ERR_BAD_REQUEST: { status: 400, summary: 'Bad request' },

@@ -37,9 +37,12 @@ export class HttpServer {
         }
       } catch (error) {
         const status = httpStatusOf(error);
+        // A SpoolError raised on purpose with a 5xx other than 500 (502: a camera could not be
+        // pulled) tells the client why; anything else at 500 and above is an internal error.
+        const hidden = status >= 500 && !(error instanceof SpoolError && status !== 500);
         ctx.status = status;
         ctx.body = {
-          error: status >= 500 ? 'internal error' : errorMessage(error),
+          error: hidden ? 'internal error' : errorMessage(error),
           code:
             error instanceof SpoolError
               ? error.code
@@ -47,8 +50,7 @@ export class HttpServer {
                 ? 'SPOOL_ERR_INTERNAL'
                 : 'SPOOL_ERR_BAD_REQUEST',
         };
-        if (status >= 500)
-          this.log.error({ err: error, path: ctx.path, method: ctx.method }, 'HTTP request failed');
+        if (hidden) this.log.error({ err: error, path: ctx.path, method: ctx.method }, 'HTTP request failed');
       }
     });
     const router = new Router();

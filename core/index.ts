@@ -12,6 +12,12 @@ export { Hooks, HOOK_NAMES } from './hooks.js';
 export type * from './events.js';
 export type * from './media.js';
 export { StreamBus, validateStreamName } from './bus/bus.js';
+export {
+  DEFAULT_DEMAND_TIMEOUT_MS,
+  redactCredentials,
+  type DemandOptions,
+  type StreamProvider,
+} from './bus/bus.js';
 export { Stream, type StreamInfo, type KeyframeRequestHandler } from './bus/stream.js';
 export {
   Subscription,

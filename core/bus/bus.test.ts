@@ -2,9 +2,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { pino } from 'pino';
-import { StreamBus } from './bus.js';
+import { StreamBus, redactCredentials, type StreamProvider } from './bus.js';
 import type { BusEvent, Subscription } from './subscription.js';
-import { isSpoolError, type ErrorCode } from '../errors.js';
+import { SpoolError, isSpoolError, type ErrorCode } from '../errors.js';
 import type { PluginErrorEvent, PublishRequest, UnpublishedEvent } from '../events.js';
 import { Hooks } from '../hooks.js';
 import type { Frame, Track } from '../media.js';
@@ -383,5 +383,138 @@ describe('misuse is refused clearly', () => {
     assert.throws(() => sub.next(), /another next\(\) is pending/);
     sub.close();
     assert.throws(() => again.subscribe({ name: 'z', role: 'player', maxQueueFrames: 0 }), RangeError);
+  });
+});
+
+describe('StreamBus demand (streams on demand)', () => {
+  /** A bus whose log lines are kept, and a provider of names cam://… that publishes them on pull. */
+  function demandSetup(pullResult?: (name: string) => Promise<never>) {
+    const lines: string[] = [];
+    const logged = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const bus = new StreamBus(new Hooks(logged), logged, createKernelMetrics(), {
+      playerQueueFrames: 8,
+      recorderQueueFrames: 8,
+    });
+    const pulls: Array<{ name: string; timeoutMs: number }> = [];
+    const provider: StreamProvider = {
+      name: 'cams',
+      accepts: (name) => name.startsWith('cam://'),
+      streamName: (name) => redactCredentials(name),
+      async pull(name, { timeoutMs }) {
+        pulls.push({ name, timeoutMs });
+        await nextTurn();
+        if (pullResult !== undefined) return pullResult(name);
+        return bus.publish(req(redactCredentials(name)));
+      },
+    };
+    return { bus, lines, pulls, provider };
+  }
+
+  test('a published stream is returned as is; an unknown name no provider accepts is 404', async () => {
+    const { bus, pulls, provider } = demandSetup();
+    bus.addProvider(provider);
+    const stream = await bus.publish(req('lobby'));
+    assert.equal(await bus.demand('lobby'), stream);
+    const named = await bus.publish(req('cam://door'));
+    assert.equal(await bus.demand('cam://door'), named, 'published: the provider is not asked');
+    assert.equal(pulls.length, 0);
+    await assert.rejects(bus.demand('hall'), (error: unknown) => {
+      assert.ok(isSpoolError(error, 'SPOOL_ERR_NOT_FOUND'));
+      assert.equal(error.status, 404);
+      assert.equal(error.message, 'no stream named "hall" is published, and no plugin can pull it');
+      return true;
+    });
+    await assert.rejects(bus.demand('rtsp://u:pw@host/x'), /no stream named "rtsp:\/\/host\/x"/);
+  });
+
+  test('concurrent demands pull once; a name with credentials finds the stream named without them', async () => {
+    const { bus, lines, pulls, provider } = demandSetup();
+    bus.addProvider(provider);
+    const [a, b, c] = await Promise.all([
+      bus.demand('cam://admin:pw@yard', { timeoutMs: 1234 }),
+      bus.demand('cam://admin:pw@yard'),
+      bus.demand('cam://yard'),
+    ]);
+    assert.equal(a, b);
+    assert.equal(a, c);
+    assert.equal(a.name, 'cam://yard');
+    assert.deepEqual(pulls, [{ name: 'cam://admin:pw@yard', timeoutMs: 1234 }]);
+    assert.equal(await bus.demand('cam://other:pw@yard'), a, 'already published: no second pull');
+    assert.equal(pulls.length, 1);
+    await a.end('gone');
+    const again = await bus.demand('cam://admin:pw@yard');
+    assert.notEqual(again, a, 'after the stream ended, a new pull');
+    assert.equal(pulls.length, 2);
+    assert.equal(pulls[1]!.timeoutMs, 30_000, 'the default timeout');
+    assert.ok(lines.some((l) => l.includes('stream \\"cam://yard\\" demanded: cams pulls it')));
+    assert.ok(!lines.join('').includes('pw@'), 'no credentials in the log');
+  });
+
+  test('a failed pull is 502 with the reason, without credentials; a SpoolError of the provider passes', async () => {
+    const { bus, lines, provider } = demandSetup((name) =>
+      Promise.reject(new Error(`${name} refused: Unauthorized`)),
+    );
+    bus.addProvider(provider);
+    await assert.rejects(bus.demand('cam://admin:pw@gate'), (error: unknown) => {
+      assert.ok(isSpoolError(error, 'SPOOL_ERR_STREAM_UNAVAILABLE'));
+      assert.equal(error.status, 502);
+      assert.equal(
+        error.message,
+        'stream "cam://gate" could not be pulled by cams: cam://gate refused: Unauthorized',
+      );
+      return true;
+    });
+    assert.ok(!lines.join('').includes('pw@'), 'no credentials in the log');
+    const refusing = demandSetup(() => Promise.reject(new SpoolError('SPOOL_ERR_BAD_REQUEST', 'bad URI')));
+    refusing.bus.addProvider(refusing.provider);
+    await assert.rejects(refusing.bus.demand('cam://x'), isCode('SPOOL_ERR_BAD_REQUEST'));
+  });
+
+  test('a provider that never answers is given up a second after the timeout', async () => {
+    const { bus, provider } = demandSetup(() => new Promise<never>(() => {}));
+    bus.addProvider(provider);
+    const startedMs = Date.now();
+    await assert.rejects(
+      bus.demand('cam://stuck', { timeoutMs: 50 }),
+      /^SpoolError: stream "cam:\/\/stuck" could not be pulled by cams: cams did not answer within 50 ms$/,
+    );
+    const tookMs = Date.now() - startedMs;
+    assert.ok(tookMs >= 1000 && tookMs < 3000, `${tookMs} ms`);
+  });
+
+  test('the first provider that accepts the name pulls it; a removed provider is not asked', async () => {
+    const { bus, provider } = demandSetup();
+    const asked: string[] = [];
+    const never: StreamProvider = {
+      name: 'never',
+      accepts: (name) => (asked.push(name), false),
+      pull: () => Promise.reject(new Error('not called')),
+    };
+    const removeNever = bus.addProvider(never);
+    const remove = bus.addProvider(provider);
+    const second = bus.addProvider({
+      ...provider,
+      name: 'second',
+      pull: () => Promise.reject(new Error('second')),
+    });
+    assert.equal((await bus.demand('cam://a')).name, 'cam://a');
+    assert.deepEqual(asked, ['cam://a']);
+    remove();
+    remove();
+    await assert.rejects(bus.demand('cam://b'), /could not be pulled by second: second/);
+    second();
+    removeNever();
+    await assert.rejects(bus.demand('cam://b'), isCode('SPOOL_ERR_NOT_FOUND'));
+    assert.deepEqual(asked, ['cam://a', 'cam://b']);
+  });
+
+  test('redactCredentials removes user:password@ after any scheme, and nothing else', () => {
+    assert.equal(redactCredentials('rtsp://admin:p@ss@10.0.0.1:554/x'), 'rtsp://10.0.0.1:554/x');
+    assert.equal(
+      redactCredentials('a rtsp://u:p@h/x and RTSP://v@k/y failed'),
+      'a rtsp://h/x and RTSP://k/y failed',
+    );
+    assert.equal(redactCredentials('rtsp://h/x?user=a@b'), 'rtsp://h/x?user=a@b');
+    assert.equal(redactCredentials('alice@example.com'), 'alice@example.com');
   });
 });

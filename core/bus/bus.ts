@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { SpoolError } from '../errors.js';
+import { SpoolError, errorMessage, isSpoolError } from '../errors.js';
 import type { PublishRequest } from '../events.js';
 import type { Hooks } from '../hooks.js';
 import type { KernelMetrics } from '../metrics.js';
@@ -13,6 +13,37 @@ export interface BusOptions {
 }
 
 const MAX_NAME_LENGTH = 1024;
+/** How long `demand` waits for a provider by default. */
+export const DEFAULT_DEMAND_TIMEOUT_MS = 30_000;
+/** A provider that ignores its timeout is given up this much later. */
+const DEMAND_GRACE_MS = 1000;
+
+/**
+ * A plugin that can bring a stream onto the bus when someone asks for it by name and nobody
+ * publishes it: the RTSP ingest pulls a camera for a name `rtsp://…`. See `StreamBus.demand`.
+ */
+export interface StreamProvider {
+  /** Who pulls (the plugin's name), for logs and errors. */
+  readonly name: string;
+  /** Whether this provider can pull a stream of this name. Synchronous and cheap. */
+  accepts(name: string): boolean;
+  /**
+   * The name the pulled stream will have on the bus, when it differs from the name asked for: e.g. a
+   * URI without its credentials. It must never contain credentials; default: the name itself.
+   */
+  streamName?(name: string): string;
+  /**
+   * Brings the stream onto the bus (or finds the one it already pulls) and resolves with it once it is
+   * published. Rejects when it cannot within `timeoutMs`; the reason reaches the caller, so it must
+   * not contain credentials.
+   */
+  pull(name: string, options: { readonly timeoutMs: number }): Promise<Stream>;
+}
+
+export interface DemandOptions {
+  /** How long a provider may take to bring the stream (default 30 s). */
+  readonly timeoutMs?: number;
+}
 
 /**
  * The stream bus: every published stream by name and by mediaSessionId. Publishing runs the
@@ -23,6 +54,9 @@ export class StreamBus implements StreamOwner {
   private readonly byId = new Map<string, Stream>();
   /** Names whose publish is between the name check and the stream's creation. */
   private readonly pendingNames = new Set<string>();
+  private readonly providers: StreamProvider[] = [];
+  /** Pulls under way, by the stream name they will publish: concurrent demands share one. */
+  private readonly pulls = new Map<string, Promise<Stream>>();
 
   constructor(
     private readonly hooks: Hooks,
@@ -80,6 +114,86 @@ export class StreamBus implements StreamOwner {
     return [...this.byId.values()];
   }
 
+  /**
+   * Registers a stream provider, asked by `demand` in the order providers were added. Returns the
+   * function that removes it (call it in the plugin's stop); pulls under way go on.
+   */
+  addProvider(provider: StreamProvider): () => void {
+    this.providers.push(provider);
+    return () => {
+      const index = this.providers.indexOf(provider);
+      if (index !== -1) this.providers.splice(index, 1);
+    };
+  }
+
+  /**
+   * The stream called `name`, for a player or a recorder that was asked for it by name: the published
+   * stream of that name, or else the one the first provider accepting the name pulls (the RTSP ingest
+   * for `rtsp://…`, which publishes it under the URI without credentials). Concurrent demands for the
+   * same stream share one pull. Throws SPOOL_ERR_NOT_FOUND when nobody publishes the name and no
+   * provider accepts it, SPOOL_ERR_STREAM_UNAVAILABLE with the provider's reason when the pull fails
+   * or takes longer than `timeoutMs`, and passes on a provider's own SpoolError (e.g. 400 for a URI it
+   * cannot use).
+   */
+  async demand(name: string, options: DemandOptions = {}): Promise<Stream> {
+    const published = this.find(name);
+    if (published !== undefined) return published;
+    const provider = this.providers.find((p) => p.accepts(name));
+    if (provider === undefined) {
+      throw new SpoolError(
+        'SPOOL_ERR_NOT_FOUND',
+        `no stream named ${JSON.stringify(redactCredentials(name))} is published, and no plugin can pull it`,
+      );
+    }
+    const streamName = provider.streamName?.(name) ?? name;
+    const existing = this.find(streamName);
+    if (existing !== undefined) return existing;
+    let pull = this.pulls.get(streamName);
+    if (pull === undefined) {
+      pull = this.pull(provider, name, streamName, options.timeoutMs ?? DEFAULT_DEMAND_TIMEOUT_MS);
+      this.pulls.set(streamName, pull);
+      const forget = () => void this.pulls.delete(streamName);
+      pull.then(forget, forget);
+    }
+    return pull;
+  }
+
+  private async pull(
+    provider: StreamProvider,
+    name: string,
+    streamName: string,
+    timeoutMs: number,
+  ): Promise<Stream> {
+    const shown = redactCredentials(streamName);
+    this.log.info(
+      { stream: shown, provider: provider.name },
+      `stream "${shown}" demanded: ${provider.name} pulls it`,
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${provider.name} did not answer within ${timeoutMs} ms`)),
+        timeoutMs + DEMAND_GRACE_MS,
+      );
+    });
+    try {
+      return await Promise.race([provider.pull(name, { timeoutMs }), gaveUp]);
+    } catch (error) {
+      if (isSpoolError(error)) throw error;
+      const reason = redactCredentials(errorMessage(error));
+      this.log.warn(
+        { stream: shown, provider: provider.name, reason },
+        `stream "${shown}" could not be pulled: ${reason}`,
+      );
+      throw new SpoolError(
+        'SPOOL_ERR_STREAM_UNAVAILABLE',
+        `stream "${shown}" could not be pulled by ${provider.name}: ${reason}`,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Ends every stream (shutdown); resolves when every `unpublished` hook has run. */
   async endAll(reason: string): Promise<void> {
     await Promise.all(this.list().map((stream) => stream.end(reason)));
@@ -118,6 +232,14 @@ export class StreamBus implements StreamOwner {
     }
     this.pendingNames.add(name);
   }
+}
+
+/**
+ * `scheme://user:password@host…` without `user:password@`, wherever it occurs in `text`: for names
+ * and reasons that reach logs and replies.
+ */
+export function redactCredentials(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/?#\s"]*@/gi, '$1');
 }
 
 /**

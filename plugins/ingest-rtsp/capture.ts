@@ -57,6 +57,11 @@ export class RtspCapture {
     return stream === undefined || stream.ended ? undefined : stream;
   }
 
+  /** Whether someone waits for the stream (waitForStream): the capture is then in use. */
+  get awaited(): boolean {
+    return this.waiters.length > 0;
+  }
+
   start(): void {
     this.running ??= this.run().catch((error: unknown) => {
       this.status = 'FAILED';

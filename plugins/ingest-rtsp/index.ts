@@ -6,11 +6,13 @@ import { rtspRoutes } from './rest-routes.js';
 import { RtspIngestService } from './service.js';
 
 const services = new WeakMap<PluginContext<IngestRtspConfig>, RtspIngestService>();
+/** Removes the bus provider of rtsp:// names, in stop. */
+const providers = new WeakMap<PluginContext<IngestRtspConfig>, () => void>();
 
 /**
  * Pulls IP cameras over RTSP (H.264; AAC or G.711) onto the stream bus, source 'rtsp': started by
- * REST (/rest-api/rtsp/startup) or on demand (RtspIngestToken.ensure), reconnected with backoff
- * when a camera drops. See docs/rtsp.md.
+ * REST (/rest-api/rtsp/startup) or on demand (bus.demand of a name rtsp://…, which calls
+ * RtspIngestToken.ensure), reconnected with backoff when a camera drops. See docs/rtsp.md.
  */
 export default definePlugin<IngestRtspConfig>({
   name: 'ingest-rtsp',
@@ -24,9 +26,14 @@ export default definePlugin<IngestRtspConfig>({
     ctx.tryUse(RestRegistryToken)?.addRoutes(rtspRoutes(service));
   },
   start(ctx) {
-    services.get(ctx)!.start();
+    const service = services.get(ctx)!;
+    service.start();
+    // bus.demand('rtsp://…') — a play or record request by name — pulls the camera.
+    providers.set(ctx, ctx.bus.addProvider(service.provider()));
   },
   async stop(ctx) {
+    providers.get(ctx)?.();
+    providers.delete(ctx);
     await services.get(ctx)?.stop();
   },
 });

@@ -1,4 +1,4 @@
-import type { PluginContext, Stream } from '../../core/index.js';
+import type { PluginContext, Stream, StreamProvider } from '../../core/index.js';
 import { SpoolError, errorMessage, validateStreamName } from '../../core/index.js';
 import type { CaptureView, RtspIngest } from './api.js';
 import { RtspCapture } from './capture.js';
@@ -68,6 +68,20 @@ export class RtspIngestService implements RtspIngest {
     return /^rtsp:\/\//i.test(name);
   }
 
+  /**
+   * This ingest as the bus's provider of streams named rtsp://… (capture on demand): `bus.demand`
+   * of such a name pulls the camera with `ensure`. The stream is named after the URI without
+   * credentials, so a demand with credentials finds the stream that is already pulled.
+   */
+  provider(): StreamProvider {
+    return {
+      name: this.ctx.name,
+      accepts: (name) => this.isRtspName(name),
+      streamName: (name) => stripCredentials(name),
+      pull: (name, { timeoutMs }) => this.ensure(name, { timeoutMs }),
+    };
+  }
+
   private begin(uri: string, toStream: string | undefined, onDemand: boolean): RtspCapture {
     if (this.stopping) throw new SpoolError('SPOOL_ERR_STREAM_ENDED', 'the RTSP ingest is stopping');
     const target = targetOf(uri);
@@ -101,14 +115,15 @@ export class RtspIngestService implements RtspIngest {
 
   /**
    * Releases on-demand captures nobody has watched or recorded for onDemandIdleMs. A capture
-   * without a stream (the camera is down, or still connecting) counts as unused too, so a camera
-   * that is gone for good is not retried forever on behalf of nobody.
+   * someone waits for (ensure, until its timeout) is in use. One without a stream and without
+   * waiters (the camera is down) counts as unused, so a camera that is gone for good is not
+   * retried forever on behalf of nobody.
    */
   private releaseIdle(): void {
     const now = Date.now();
     for (const capture of this.captures.values()) {
       if (!capture.onDemand) continue;
-      if ((capture.stream?.subscriberCount ?? 0) > 0) {
+      if ((capture.stream?.subscriberCount ?? 0) > 0 || capture.awaited) {
         this.idleSince.delete(capture);
         continue;
       }

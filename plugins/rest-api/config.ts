@@ -3,6 +3,7 @@ import { positiveInteger, type ConfigSchema } from '../../core/index.js';
 export interface RestApiConfig {
   auth: { enabled: boolean; tokens: string[] };
   maxBodyBytes: number;
+  demandTimeoutMs: number;
 }
 
 export const restApiSchema: ConfigSchema<RestApiConfig> = {
@@ -30,5 +31,12 @@ export const restApiSchema: ConfigSchema<RestApiConfig> = {
     doc: 'Largest request body accepted; larger ones are answered 413',
     format: positiveInteger,
     default: 65536,
+  },
+  demandTimeoutMs: {
+    doc:
+      'startRecording/startup by name: how long a stream that is not published may take to be pulled ' +
+      '(an rtsp:// camera) before the call answers 502',
+    format: positiveInteger,
+    default: 30000,
   },
 };

@@ -29,7 +29,14 @@ export default definePlugin<RestApiConfig>({
     // Built when routes are mounted: every plugin has registered its methods by then.
     ctx.hooks.routes.tap(({ mount }) => {
       const routes = withOpenApiRoute(
-        [...restRoutes({ bus: ctx.bus, recorder: ctx.use(RecorderServiceToken) }), ...added],
+        [
+          ...restRoutes({
+            bus: ctx.bus,
+            recorder: ctx.use(RecorderServiceToken),
+            demandTimeoutMs: ctx.config.demandTimeoutMs,
+          }),
+          ...added,
+        ],
         options,
       );
       mount(restRouter(routes, { ...options, tokens: auth.tokens }));

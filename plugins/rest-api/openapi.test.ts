@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { StreamBus } from '../../core/index.js';
 import type { RecorderService } from '../recorder/api.js';
+import type { JsonSchema } from './json-schema.js';
 import { withOpenApiRoute, type OpenApiDocument } from './openapi.js';
 import { REST_PREFIX, restRouter } from './router.js';
 import { restRoutes } from './routes.js';
 
-const deps = { bus: {} as StreamBus, recorder: {} as RecorderService };
+const deps = { bus: {} as StreamBus, recorder: {} as RecorderService, demandTimeoutMs: 1000 };
 
 function build(authEnabled: boolean) {
   const options = { authEnabled, maxBodyBytes: 1024 };
@@ -70,6 +71,22 @@ describe('the OpenAPI document', () => {
     assert.equal(ids.size, routes.length);
     assert.deepEqual(document.security, []);
     assert.match(JSON.stringify(document.paths['/recorder/startup']), /"rotation"/);
+    for (const path of ['/recorder/startup', '/stream/startRecording']) {
+      const operation = document.paths[path]!.post!;
+      const body = operation.requestBody!.content['application/json'].schema;
+      assert.deepEqual(body.oneOf, [{ required: ['mediaSessionId'] }, { required: ['name'] }], path);
+      assert.deepEqual(Object.keys(body.properties!), ['mediaSessionId', 'name', 'config'], path);
+      assert.match(operation.responses['502']!.description, /could not be pulled/, path);
+      assert.deepEqual(
+        (operation.responses['200']!.content!['application/json']!.schema as JsonSchema).required,
+        ['mediaSessionId', 'name', 'fileName'],
+        path,
+      );
+    }
+    const with502 = Object.entries(document.paths).filter(([, ops]) =>
+      Object.values(ops).some((op) => '502' in op.responses),
+    );
+    assert.deepEqual(with502.map(([path]) => path).sort(), ['/recorder/startup', '/stream/startRecording']);
   });
 
   test('with auth on, every method requires the bearer token and may answer 401', () => {

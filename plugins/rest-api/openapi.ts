@@ -79,6 +79,7 @@ export function routeStatuses(route: RestRoute, options: OpenApiOptions): Record
   if (route.notFound !== undefined) statuses['404'] = `Not found: ${route.notFound}`;
   if (route.body !== undefined) statuses['413'] = `The body is larger than ${options.maxBodyBytes} bytes`;
   if (route.infallible !== true) statuses['500'] = 'Internal error (the reason is logged)';
+  if (route.unavailable !== undefined) statuses['502'] = `Source unavailable: ${route.unavailable}`;
   return statuses;
 }
 

@@ -78,7 +78,10 @@ describe('rest-api with real recordings', () => {
         mediaSessionId: id,
         config: { fileTemplate: '{streamName}-on-demand-{login}', rotation: 'disabled' },
       });
-      assert.deepEqual([started.status, started.body], [200, undefined]);
+      assert.deepEqual(
+        [started.status, started.body],
+        [200, { mediaSessionId: id, name: 'cam', fileName: 'cam-on-demand-alice.mp4' }],
+      );
       assert.deepEqual((await rest.call('/recorder/find_all')).body, [
         { fileName: 'cam-on-demand-alice.mp4', mediaSessionId: id },
       ]);
@@ -94,6 +97,52 @@ describe('rest-api with real recordings', () => {
       await stream.end('publisher left');
       assert.equal((await rest.call('/stream/find', { mediaSessionId: id })).status, 404);
       assert.equal((await rest.call('/recorder/startup', { mediaSessionId: id })).status, 404);
+    });
+  });
+
+  test('startRecording by name: the published stream of that name; unknown 404, both or neither 400', async () => {
+    await kit.run(['recorder.fileTemplate={streamName}'], async (rest) => {
+      const unknown = await rest.call('/stream/startRecording', { name: 'lobby' });
+      assert.deepEqual(
+        [unknown.status, unknown.body],
+        [
+          404,
+          {
+            error: 'no stream named "lobby" is published, and no plugin can pull it',
+            code: 'SPOOL_ERR_NOT_FOUND',
+          },
+        ],
+      );
+      // Without the RTSP ingest nobody pulls rtsp:// names; the credentials are not echoed.
+      const camera = await rest.call('/recorder/startup', { name: 'rtsp://admin:s3cret@127.0.0.1:1/cam' });
+      assert.deepEqual(
+        [camera.status, (camera.body as { error: string }).error],
+        [404, 'no stream named "rtsp://127.0.0.1:1/cam" is published, and no plugin can pull it'],
+      );
+      const stream = await publish(rest.spool, 'lobby', tracks());
+      const id = stream.mediaSessionId;
+      for (const body of [
+        { name: 'lobby', mediaSessionId: id },
+        { config: { rotation: 20 } },
+        { name: '' },
+      ]) {
+        const refused = await rest.call('/stream/startRecording', body);
+        assert.equal(refused.status, 400, JSON.stringify(body));
+      }
+      const both = await rest.call('/recorder/startup', { name: 'lobby', mediaSessionId: id });
+      assert.match((both.body as { error: string }).error, /exactly one of: \{mediaSessionId\}; \{name\}/);
+
+      const started = await rest.call('/stream/startRecording', { name: 'lobby' });
+      assert.deepEqual(
+        [started.status, started.body],
+        [200, { mediaSessionId: id, name: 'lobby', fileName: 'lobby.mp4' }],
+      );
+      writeUntil(stream, loopFrames(media, { totalS: 2 }), 2);
+      const stopped = await rest.call('/stream/stopRecording', { mediaSessionId: id });
+      assert.equal(stopped.status, 200);
+      await assertDecodes(rest.recordDir, 'lobby.mp4');
+      assert.ok(!JSON.stringify(rest.log.lines).includes('s3cret'), 'no credentials in the log');
+      await stream.end('done');
     });
   });
 

@@ -19,6 +19,8 @@ export interface RestRoute {
   readonly reply?: JsonSchema;
   /** When the method answers 404. */
   readonly notFound?: string;
+  /** When the method answers 502 (a stream asked for by name could not be pulled from its source). */
+  readonly unavailable?: string;
   /** The reply is built from constant data: nothing but a bug can fail (no 500 documented). */
   readonly infallible?: true;
   handle(body: unknown): unknown;
@@ -27,6 +29,8 @@ export interface RestRoute {
 export interface RouteDeps {
   readonly bus: StreamBus;
   readonly recorder: RecorderService;
+  /** How long a stream asked for by name may take to be pulled (rest-api.demandTimeoutMs). */
+  readonly demandTimeoutMs: number;
 }
 
 const MEDIA_SESSION_ID: JsonSchema = { type: 'string', minLength: 1, examples: ['5a072377-73c1-4caf-abd3'] };
@@ -44,11 +48,24 @@ const FIND_BODY: JsonSchema = {
   anyOf: [{ required: ['name'] }, { required: ['mediaSessionId'] }],
 };
 
+const STREAM_NAME: JsonSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 4096,
+  description:
+    'The name of the stream to record, instead of its mediaSessionId. A name rtsp://… that is not ' +
+    'published pulls that camera first (capture on demand; credentials URL-escaped in the URI, never ' +
+    'shown); the stream is then named after the URI without credentials',
+  examples: ['cam1', 'rtsp://admin:secret@192.168.1.64:554/Streaming/Channels/101'],
+};
+
 const STARTUP_BODY: JsonSchema = {
   type: 'object',
-  required: ['mediaSessionId'],
+  description: 'The stream by mediaSessionId or by name (exactly one of them), and optional settings',
+  oneOf: [{ required: ['mediaSessionId'] }, { required: ['name'] }],
   properties: {
     mediaSessionId: MEDIA_SESSION_ID,
+    name: STREAM_NAME,
     config: {
       type: 'object',
       description: "Settings that override the server's for this recording; a missing one is the server's",
@@ -69,6 +86,21 @@ const STARTUP_BODY: JsonSchema = {
           examples: ['20M', 'disabled'],
         },
       },
+    },
+  },
+};
+
+const STARTED: JsonSchema = {
+  type: 'object',
+  description: 'The recording that was started; stop it with stopRecording {mediaSessionId}',
+  required: ['mediaSessionId', 'name', 'fileName'],
+  properties: {
+    mediaSessionId: MEDIA_SESSION_ID,
+    name: { type: 'string', description: 'The stream name (an rtsp:// name without credentials)' },
+    fileName: {
+      type: 'string',
+      description: 'Elements known only at the end (e.g. {endTime}) stay unresolved',
+      examples: ['cam1-1563776083752-{endTime}.mp4'],
     },
   },
 };
@@ -98,11 +130,13 @@ interface FindBody {
   name?: string;
   mediaSessionId?: string;
 }
-interface StartupBody extends SessionBody {
+interface StartupBody {
+  mediaSessionId?: string;
+  name?: string;
   config?: { fileTemplate?: string; rotation?: string | number };
 }
 
-export function restRoutes({ bus, recorder }: RouteDeps): RestRoute[] {
+export function restRoutes({ bus, recorder, demandTimeoutMs }: RouteDeps): RestRoute[] {
   const findAllStreams = () => nonEmpty(bus.list().map(streamView), 'no stream is published');
   const findStreams = (body: unknown) => {
     const { name, mediaSessionId } = body as FindBody;
@@ -111,11 +145,17 @@ export function restRoutes({ bus, recorder }: RouteDeps): RestRoute[] {
     return nonEmpty(matches.map(streamView), 'no published stream matches');
   };
   const startRecording = async (body: unknown) => {
-    const { mediaSessionId, config = {} } = body as StartupBody;
-    await recorder.start(mediaSessionId, {
+    const { mediaSessionId, name, config = {} } = body as StartupBody;
+    // By name: the published stream, or one a provider pulls (an rtsp:// camera, on demand).
+    const id =
+      name === undefined
+        ? mediaSessionId!
+        : (await bus.demand(name, { timeoutMs: demandTimeoutMs })).mediaSessionId;
+    const started = await recorder.start(id, {
       ...(config.fileTemplate === undefined ? {} : { fileTemplate: config.fileTemplate }),
       ...(config.rotation === undefined ? {} : { rotation: String(config.rotation) }),
     });
+    return { mediaSessionId: started.mediaSessionId, name: started.streamName, fileName: started.fileName };
   };
   const stopRecording = async (body: unknown) => {
     await recorder.stop((body as SessionBody).mediaSessionId);
@@ -127,9 +167,15 @@ export function restRoutes({ bus, recorder }: RouteDeps): RestRoute[] {
     );
 
   const start = {
-    summary: "Stops the stream's recording if one runs and starts a new one with the given settings",
+    summary:
+      'Records a stream, given by mediaSessionId or by name (a name rtsp://… pulls the camera on demand): ' +
+      'stops its recording if one runs and starts a new one with the given settings',
     body: STARTUP_BODY,
-    notFound: 'no published stream has this mediaSessionId',
+    reply: STARTED,
+    notFound: 'no published stream has this mediaSessionId, or this name, and no plugin can pull it',
+    unavailable:
+      'the stream asked for by name could not be pulled within rest-api.demandTimeoutMs ' +
+      '(e.g. an rtsp:// camera unreachable or refusing the credentials); the reason is in the error',
     handle: startRecording,
   };
   const stop = {

@@ -108,6 +108,28 @@ describe('rest-api status codes', () => {
       }
       for (const object of patched)
         for (const key of ['start', 'stop', 'list', 'find', 'get']) delete object[key as never];
+
+      // A stream asked for by name that its provider cannot pull: 502 with the reason, which is not
+      // an internal error (not logged as one), and without the credentials of the name.
+      const removeProvider = rest.spool.bus.addProvider({
+        name: 'test-source',
+        accepts: (name) => name.startsWith('test://'),
+        streamName: (name) => name.replace('u:secret@', ''),
+        pull: (name) => Promise.reject(new Error(`${name} answered 401`)),
+      });
+      for (const op of documenting('502')) {
+        const reply = await check(op, { name: 'test://u:secret@cam' }, 502);
+        assert.deepEqual(reply.body, {
+          error: 'stream "test://cam" could not be pulled by test-source: test://cam answered 401',
+          code: 'SPOOL_ERR_STREAM_UNAVAILABLE',
+        });
+      }
+      removeProvider();
+      assert.equal(
+        (await rest.call('/stream/startRecording', { name: 'test://cam' }, { token: TOKEN })).status,
+        404,
+      );
+      assert.ok(!JSON.stringify(rest.log.lines).includes('secret'), 'no credentials in the log');
       const failures = rest.log.lines.filter((line) => line.msg === 'HTTP request failed');
       assert.equal(failures.length, documenting('500').length);
       assert.ok(failures.every((line) => JSON.stringify(line.err).includes('disk on fire')));
