@@ -79,6 +79,11 @@ describe('rotation', () => {
       const probe = await ffprobe(part.filePath);
       total += Number(probe.format.duration);
       audioTotal += Number(probe.streams.find((st) => st.codec_type === 'audio')?.duration);
+      if (part.reason === 'rotation') {
+        // Keyframes every 1 s: the one at exactly 2 s into the part starts the next part (not the one after).
+        const videoS = Number(probe.streams.find((st) => st.codec_type === 'video')?.duration);
+        assert.ok(Math.abs(videoS - 2) <= 0.05, `part ${part.part} lasts ${videoS} s (limit 2 s, GOP 1 s)`);
+      }
       const [start, end] = [Number(named[1]), Number(named[2])];
       if (previousEnd !== undefined) {
         // {endTime} is the last frame's time: the next part starts one frame (33 ms at 30 fps) later.

@@ -177,6 +177,11 @@ export class Recording {
       }
       return;
     }
+    if (startsHere && !this.parts.splitPending && this.parts.current !== undefined) {
+      // A keyframe at or past a limit starts the next part itself: the part so far lasts until it.
+      // (After the previous frame the part's duration still stopped at that frame's start.)
+      this.checkPolicies(rebased.pts / track.timescale);
+    }
     if (this.parts.splitPending) {
       if (startsHere) {
         if (!(await this.split(rebased))) return;
@@ -320,8 +325,9 @@ export class Recording {
     return true;
   }
 
-  private checkPolicies(): void {
-    const verdict = this.options.policies.check(this.view());
+  /** `atS`: a frame's time on the recording's timeline that the current part lasts until at least. */
+  private checkPolicies(atS?: number): void {
+    const verdict = this.options.policies.check(this.view(atS));
     if (verdict === undefined) return;
     if (verdict.action === 'stop') {
       this.log.warn(verdict.message);
@@ -344,8 +350,9 @@ export class Recording {
     }
   }
 
-  private view(): RecordingView {
+  private view(atS?: number): RecordingView {
     const part = this.parts.current;
+    const untilMs = part === undefined || atS === undefined ? 0 : (atS - part.baseS) * 1000;
     return {
       recordingId: this.id,
       stream: this.streamInfo,
@@ -353,7 +360,7 @@ export class Recording {
       container: this.options.writer.container,
       part: part?.part ?? 1,
       partBytes: part?.bytesWritten ?? 0,
-      partDurationMs: part?.durationMs ?? 0,
+      partDurationMs: Math.max(part?.durationMs ?? 0, untilMs),
       hasVideo: this.hasVideo(),
       recordDir: this.options.recordDir,
       tmpDir: this.options.tmpDir,
