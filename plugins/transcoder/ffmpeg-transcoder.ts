@@ -37,6 +37,11 @@ export class FfmpegTranscoder implements AudioTranscoder {
   private fedAtLastOutput = 0;
   private lastOutputMs = Date.now();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Input not yet written to the pipe (see `inputBatchMs`), its size and duration. */
+  private batch: Uint8Array[] = [];
+  private batchBytes = 0;
+  private batchSamples = 0;
+  private batchTimer: NodeJS.Timeout | undefined;
 
   /** `vorbisConfig`: the Vorbis headers made ahead for `settings` (needed for Vorbis output only). */
   constructor(
@@ -70,9 +75,9 @@ export class FfmpegTranscoder implements AudioTranscoder {
     return this.child?.pid;
   }
 
-  /** Input bytes written but not yet read by ffmpeg. */
+  /** Input bytes not yet read by ffmpeg (batched here or queued in the pipe). */
   get queuedBytes(): number {
-    return this.child?.stdin.writableLength ?? 0;
+    return this.batchBytes + (this.child?.stdin.writableLength ?? 0);
   }
 
   push(frame: Frame): void {
@@ -92,6 +97,7 @@ export class FfmpegTranscoder implements AudioTranscoder {
   async close(): Promise<void> {
     if (this.state === 'running' && this.child !== undefined) {
       this.state = 'closing';
+      this.flushBatch();
       this.child.stdin.end();
       const { closeTimeoutMs } = this.settings;
       this.schedule(closeTimeoutMs, () =>
@@ -175,14 +181,42 @@ export class FfmpegTranscoder implements AudioTranscoder {
     );
   }
 
+  /**
+   * Input goes down the pipe in batches of `inputBatchMs` of audio: a write per 20 ms Opus packet
+   * costs node a syscall and ffmpeg a wake-up each (measured: the pipe writes were ~10 % of Spool's
+   * CPU with 10 WebRTC streams recorded to MP4). A timer flushes a batch that is not full in time.
+   */
   private write(chunk: InputChunk): void {
-    if (chunk.bytes.length > 0) this.child!.stdin.write(chunk.bytes);
+    if (chunk.bytes.length > 0) {
+      this.batch.push(chunk.bytes);
+      this.batchBytes += chunk.bytes.length;
+    }
+    this.batchSamples += chunk.samples;
+    const { inputBatchMs } = this.settings;
+    if (this.batchSamples * 1000 >= inputBatchMs * (this.input?.sampleRate ?? 48000)) this.flushBatch();
+    else if (this.batchTimer === undefined && this.batchBytes > 0) {
+      this.batchTimer = setTimeout(() => this.flushBatch(), inputBatchMs).unref();
+    }
     this.fedSamples += chunk.samples;
     this.inputClock?.advance(chunk.samples);
     const limit = this.settings.queueLimitBytes;
     if (this.queuedBytes > limit) {
       this.fail(`ffmpeg is not keeping up: over ${Math.round(limit / 1024)} KB of input waiting for it`);
     }
+  }
+
+  private flushBatch(): void {
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    const child = this.child;
+    if (this.batchBytes > 0 && child !== undefined && !child.stdin.destroyed) {
+      child.stdin.write(
+        this.batch.length === 1 ? this.batch[0]! : Buffer.concat(this.batch, this.batchBytes),
+      );
+    }
+    this.batch = [];
+    this.batchBytes = 0;
+    this.batchSamples = 0;
   }
 
   private onOutput(chunk: Buffer): void {
@@ -265,6 +299,9 @@ export class FfmpegTranscoder implements AudioTranscoder {
   }
 
   private stop(): void {
+    clearTimeout(this.batchTimer);
+    this.batch = [];
+    this.batchBytes = 0;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     const child = this.child;

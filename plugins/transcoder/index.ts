@@ -13,6 +13,7 @@ export interface TranscoderConfig {
   closeTimeoutMs: number;
   queueLimitKb: number;
   maxSilenceFillMs: number;
+  inputBatchMs: number;
 }
 
 const AAC_SAMPLE_RATES = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000];
@@ -80,6 +81,13 @@ export default definePlugin<TranscoderConfig>({
       format: 'nat',
       default: 60000,
     },
+    inputBatchMs: {
+      doc:
+        'Audio is handed to ffmpeg in batches of this many ms (fewer pipe writes and wake-ups: cheaper with many ' +
+        'streams; adds as much latency to the converted audio); 0 = every frame at once',
+      format: 'nat',
+      default: 100,
+    },
   },
   register(ctx) {
     const { config } = ctx;
@@ -92,6 +100,7 @@ export default definePlugin<TranscoderConfig>({
       closeTimeoutMs: config.closeTimeoutMs,
       queueLimitBytes: config.queueLimitKb * 1024,
       maxSilenceFillMs: config.maxSilenceFillMs,
+      inputBatchMs: config.inputBatchMs,
     };
     const factory = new FfmpegTranscoderFactory(settings);
     ctx.use(TranscoderRegistryToken).registerTranscoder(factory);

@@ -94,7 +94,13 @@ describe('transcoder plugin', () => {
 
   const config: TranscoderConfig = {
     ...{ ffmpeg: { path: '/usr/bin/ffmpeg' }, sampleRate: 44100, channels: 2, aacBitrateMode: 5 },
-    ...{ stallTimeoutMs: 10000, closeTimeoutMs: 5000, queueLimitKb: 1024, maxSilenceFillMs: 60000 },
+    ...{
+      stallTimeoutMs: 10000,
+      closeTimeoutMs: 5000,
+      queueLimitKb: 1024,
+      maxSilenceFillMs: 60000,
+      inputBatchMs: 100,
+    },
   };
   const codecs: AudioCodec[] = ['aac', 'opus', 'pcma', 'pcmu', 'vorbis'];
   const pairs = codecs.flatMap((from) => codecs.map((to) => [from, to] as const));

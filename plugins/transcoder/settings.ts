@@ -16,6 +16,8 @@ export interface TranscoderSettings {
   readonly queueLimitBytes: number;
   /** Gaps in the input up to this long are filled with silence; longer ones shift the output clock. */
   readonly maxSilenceFillMs: number;
+  /** Input is written to ffmpeg in batches of this much audio (ms); 0 = every frame at once. */
+  readonly inputBatchMs: number;
 }
 
 /**

@@ -56,6 +56,7 @@ export function testSettings(
     closeTimeoutMs: 5000,
     queueLimitBytes: 1024 * 1024,
     maxSilenceFillMs: 60_000,
+    inputBatchMs: 100,
     ...overrides,
   };
 }

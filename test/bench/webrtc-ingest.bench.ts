@@ -191,7 +191,10 @@ async function runOnce(n: number, tmp: string, video: string, audio: string): Pr
   mkdirSync(dir, { recursive: true });
   const httpPort = await freePort();
   const base = `http://127.0.0.1:${httpPort}`;
+  // BENCH_CPU_PROF=DIR: a V8 CPU profile of Spool (written when it exits), for finding where its time goes.
+  const profile = process.env.BENCH_CPU_PROF;
   const spool = new NodeChild([
+    ...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=spool-n${n}.cpuprofile`]),
     SPOOL_BIN, 'start',
     '--plugins', join(tmp, 'plugins.json'),
     '--set', `http.port=${httpPort}`, '--set', 'http.host=127.0.0.1',
