@@ -67,7 +67,9 @@ async function makeSource(dir: string): Promise<Source> {
 }
 
 async function runStreams(n: number, source: Source): Promise<Row> {
-  const settings = testSettings(resolveFfmpegPath(process.env.SPOOL_TRANSCODER__FFMPEG__PATH ?? ''));
+  const settings = testSettings(resolveFfmpegPath(process.env.SPOOL_TRANSCODER__FFMPEG__PATH ?? ''), {
+    inputBatchMs: Number(process.env.BENCH_INPUT_BATCH_MS ?? 100),
+  });
   const log = pino({ level: 'warn' });
   const streams: StreamRun[] = [];
   const startMs = performance.now();
