@@ -47,6 +47,10 @@ const MiB = 1024; // kB per MiB
 const PUBLISHER_CHILD = join(dirname(fileURLToPath(import.meta.url)), 'webrtc-publisher-child.js');
 
 const windowSeconds = Number(process.env.BENCH_SECONDS ?? 30);
+/** BENCH_CONTAINER=mkv records H.264 + Opus to MKV as they arrive: no transcoder, Spool's own cost alone. */
+const container = process.env.BENCH_CONTAINER ?? 'mp4';
+if (container !== 'mp4' && container !== 'mkv')
+  throw new Error(`BENCH_CONTAINER must be mp4 or mkv, got ${container}`);
 const counts = (process.env.BENCH_N ?? '1,10,25,50').split(',').map((n) => Number(n.trim()));
 
 // ---- child processes: every one is killed if the benchmark dies ----
@@ -195,12 +199,15 @@ async function runOnce(n: number, tmp: string, video: string, audio: string): Pr
   const profile = process.env.BENCH_CPU_PROF;
   const spool = new NodeChild([
     ...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=spool-n${n}.cpuprofile`]),
+    // BENCH_SPOOL_NODE_ARGS: more node options for Spool, e.g. --trace-gc (its lines land in BENCH_LOG's .stdout).
+    ...(process.env.BENCH_SPOOL_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== ''),
     SPOOL_BIN, 'start',
     '--plugins', join(tmp, 'plugins.json'),
     '--set', `http.port=${httpPort}`, '--set', 'http.host=127.0.0.1',
     '--set', 'ingest-webrtc.ice.addresses=127.0.0.1',
     '--set', `recorder.recordDir=${recordDir}`,
     '--set', 'recorder.fileTemplate={streamName}',
+    '--set', `recorder.recordFormats=h264-${container}`,
     '--set', `dataDir=${join(dir, 'data')}`,
     '--set', `log.level=${process.env.BENCH_LOG_LEVEL ?? 'warn'}`,
   ]); // prettier-ignore
@@ -211,7 +218,7 @@ async function runOnce(n: number, tmp: string, video: string, audio: string): Pr
   const metrics = async () => (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
   const tmpFiles = () =>
     existsSync(recordDir)
-      ? readdirSync(recordDir).filter((name) => name.startsWith('.spool-') && name.endsWith('.mp4'))
+      ? readdirSync(recordDir).filter((name) => name.startsWith('.spool-') && name.endsWith(`.${container}`))
       : [];
   const recordingBytes = () => tmpFiles().reduce((sum, name) => sum + fileSize(join(recordDir, name)), 0);
   const publisherProblem = () =>
@@ -321,7 +328,13 @@ async function runOnce(n: number, tmp: string, video: string, audio: string): Pr
     const after = await metrics();
     const dropped = metricSum(after, 'spool_bus_frames_dropped_total') - droppedBefore;
     const errors = metricSum(after, 'spool_plugin_errors_total');
-    if (ffmpegs.length !== recording)
+    // prom-client's event-loop delay histogram restarts at every scrape: this one covers the window.
+    const lagMaxMs = metricSum(after, 'nodejs_eventloop_lag_max_seconds') * 1000;
+    const lagP99Ms = metricSum(after, 'nodejs_eventloop_lag_p99_seconds') * 1000;
+    result.info.push(
+      `Spool event-loop delay in the window: p99 ${lagP99Ms.toFixed(0)} ms, max ${lagMaxMs.toFixed(0)} ms`,
+    );
+    if (ffmpegs.length !== (container === 'mp4' ? recording : 0))
       result.problems.push(`${ffmpegs.length} transcoder ffmpegs for ${recording} streams`);
     if (dropped > 0) result.problems.push(`${dropped} frames dropped on the bus during the window`);
     if (errors > 0) result.problems.push(`${errors} plugin errors`);
@@ -335,7 +348,8 @@ async function runOnce(n: number, tmp: string, video: string, audio: string): Pr
 
     // Publishers leave (WHIP DELETE): every recording is finalized.
     await publishers.stop('SIGTERM', 20_000);
-    const finalized = () => names.map((name) => `${name}.mp4`).filter((f) => existsSync(join(recordDir, f)));
+    const finalized = () =>
+      names.map((name) => `${name}.${container}`).filter((f) => existsSync(join(recordDir, f)));
     await waitUntil(
       `${recording} finalized recordings`,
       () => tmpFiles().length === 0 && finalized().length >= recording,
@@ -345,7 +359,7 @@ async function runOnce(n: number, tmp: string, video: string, audio: string): Pr
     result.info.push(`${finalized().length} recordings finalized`);
     const empty = finalized().filter((name) => fileSize(join(recordDir, name)) === 0);
     if (empty.length > 0) result.problems.push(`empty recordings: ${empty.join(', ')}`);
-    const first = join(recordDir, finalized()[0] ?? 's0.mp4');
+    const first = join(recordDir, finalized()[0] ?? `s0.${container}`);
     const probe = await ffprobe(first);
     const codecs = probe.streams.map((s) => s.codec_name).join('+');
     result.info.push(`${basename(first)} ${Number(probe.format.duration).toFixed(1)} s ${codecs}`);
@@ -364,6 +378,12 @@ async function runOnce(n: number, tmp: string, video: string, audio: string): Pr
     if (process.env.BENCH_LOG !== undefined) {
       const logFile = `${process.env.BENCH_LOG}-n${n}.jsonl`;
       writeFileSync(logFile, spool.lines.map((line) => JSON.stringify(line)).join('\n') + '\n');
+      writeFileSync(`${process.env.BENCH_LOG}-n${n}.stderr`, spool.stderr.join('\n') + '\n');
+      if (publishers !== undefined)
+        writeFileSync(
+          `${process.env.BENCH_LOG}-n${n}.publishers.stderr`,
+          publishers.stderr.join('\n') + '\n',
+        );
       console.error(`  Spool's log: ${logFile}`);
     }
     if (warnings.length > 0) {
@@ -423,7 +443,11 @@ async function main(): Promise<void> {
     await prepareMedia(video, audio);
     mediaMbps = ((fileSize(video) + fileSize(audio)) * 8) / MEDIA_SECONDS / 1e6;
     tmp.json('plugins.json', {
-      plugins: ['ingest-webrtc', 'recorder', 'writer-mp4', 'transcoder'].map((name) => ({
+      plugins: [
+        'ingest-webrtc',
+        'recorder',
+        ...(container === 'mp4' ? ['writer-mp4', 'transcoder'] : ['writer-mkv']),
+      ].map((name) => ({
         name,
         enabled: true,
       })),
@@ -439,7 +463,7 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    `\n### WebRTC recording: N werift publishers of ~${(mediaMbps ?? 0).toFixed(2)} Mbps H.264 + Opus → MP4 (H.264 + AAC), ${windowSeconds} s window\n`,
+    `\n### WebRTC recording: N werift publishers of ~${(mediaMbps ?? 0).toFixed(2)} Mbps H.264 + Opus → ${container === 'mp4' ? 'MP4 (H.264 + AAC)' : 'MKV (H.264 + Opus, no transcoding)'}, ${windowSeconds} s window\n`,
   );
   console.log(`- date: ${new Date().toISOString()}`);
   console.log(`- nproc: ${cpus().length}; CPU: ${cpuModel()}; node ${process.version}; CLK_TCK ${CLK_TCK}`);
