@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { chmodSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { after, describe, test, type TestContext } from 'node:test';
 import type { Frame } from '../../core/index.js';
 import { rssKb } from '../../test/helpers/proc-stats.js';
@@ -72,6 +73,24 @@ const alaw = (): Promise<Source> => (g711 ??= g711Source('pcma', 5));
 function realFfmpeg(t: TestContext): string | undefined {
   return transcoderFfmpeg(t);
 }
+
+describe('transcoder priority', () => {
+  test('ffmpeg runs `niceness` below Spool (CPU shortage: ingest first); 0 leaves it as is', async () => {
+    const source = await alaw();
+    const own = getPriority();
+    for (const niceness of [10, 0]) {
+      const run = open(
+        source,
+        testSettings(fakeFfmpeg(`idle-${niceness}.sh`, 'exec sleep 30'), { niceness }),
+      );
+      const pid = await waitFor('ffmpeg spawned', () => run.transcoder.pid);
+      // Lowered right after 'spawn': wait for it rather than race it.
+      const expected = Math.min(19, own + niceness);
+      await waitFor(`nice ${expected}`, () => (getPriority(pid) === expected ? true : undefined));
+      run.transcoder.abort();
+    }
+  });
+});
 
 describe('transcoder failures', () => {
   test('ffmpeg that exits 1: the exit code and what it printed', async () => {

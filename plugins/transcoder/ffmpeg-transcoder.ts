@@ -5,6 +5,7 @@
  * onError call and the process is killed. Nothing here throws into the caller.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { getPriority, setPriority } from 'node:os';
 import { errorMessage, type AudioTrack, type Frame } from '../../core/index.js';
 import type { AudioTranscoder, AudioTranscoderOptions } from '../recorder/api.js';
 import { InputClock, OutputClock } from './clocks.js';
@@ -139,7 +140,10 @@ export class FfmpegTranscoder implements AudioTranscoder {
       this.fail(`cannot run ${this.settings.ffmpegPath}: ${error.message}`);
       this.resolveExited();
     });
-    child.on('spawn', () => log.info({ ffmpegPid: child.pid, args }, `ffmpeg started (${this.label})`));
+    child.on('spawn', () => {
+      log.info({ ffmpegPid: child.pid, args }, `ffmpeg started (${this.label})`);
+      this.lowerPriority(child.pid);
+    });
     child.on('close', (code, signal) => this.onClose(code, signal));
     child.stdout.on('data', (chunk: Buffer) => this.onOutput(chunk));
     child.stderr.on('data', (chunk: Buffer) => this.stderr.push(chunk));
@@ -312,6 +316,21 @@ export class FfmpegTranscoder implements AudioTranscoder {
     child.stdout.destroy();
     child.stderr.destroy();
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+
+  /**
+   * Ingest is real time and transcoding is not (ffmpeg's input waits in the pipe): when the CPUs are
+   * short, ffmpeg (nice `settings.niceness`) yields to Spool. Without it, 25 WebRTC streams recorded to
+   * MP4 on 2 cores left Spool's event loop 300 ms late, and werift's ICE consent checks (500 ms to
+   * answer) failed until the publishers were dropped.
+   */
+  private lowerPriority(pid: number | undefined): void {
+    if (pid === undefined || this.settings.niceness === 0) return;
+    try {
+      setPriority(pid, Math.min(19, getPriority(pid) + this.settings.niceness));
+    } catch (error) {
+      this.options.log.debug({ err: error }, `ffmpeg (${this.label}): cannot lower its priority`);
+    }
   }
 
   /** A timer cleared when the transcoder stops (once, or repeating), never keeping node alive. */

@@ -14,6 +14,7 @@ export interface TranscoderConfig {
   queueLimitKb: number;
   maxSilenceFillMs: number;
   inputBatchMs: number;
+  niceness: number;
 }
 
 const AAC_SAMPLE_RATES = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000];
@@ -88,6 +89,16 @@ export default definePlugin<TranscoderConfig>({
       format: 'nat',
       default: 100,
     },
+    niceness: {
+      doc:
+        'Added to the nice value of each transcoding ffmpeg (0-19): when CPUs are short, receiving streams ' +
+        '(real time) wins over transcoding (its input waits in the pipe); 0 = same priority as Spool',
+      format: (value: unknown) => {
+        if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 19)
+          throw new Error('must be an integer 0-19');
+      },
+      default: 10,
+    },
   },
   register(ctx) {
     const { config } = ctx;
@@ -101,6 +112,7 @@ export default definePlugin<TranscoderConfig>({
       queueLimitBytes: config.queueLimitKb * 1024,
       maxSilenceFillMs: config.maxSilenceFillMs,
       inputBatchMs: config.inputBatchMs,
+      niceness: config.niceness,
     };
     const factory = new FfmpegTranscoderFactory(settings);
     ctx.use(TranscoderRegistryToken).registerTranscoder(factory);

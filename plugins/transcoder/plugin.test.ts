@@ -100,6 +100,7 @@ describe('transcoder plugin', () => {
       queueLimitKb: 1024,
       maxSilenceFillMs: 60000,
       inputBatchMs: 100,
+      niceness: 10,
     },
   };
   const codecs: AudioCodec[] = ['aac', 'opus', 'pcma', 'pcmu', 'vorbis'];

@@ -18,6 +18,8 @@ export interface TranscoderSettings {
   readonly maxSilenceFillMs: number;
   /** Input is written to ffmpeg in batches of this much audio (ms); 0 = every frame at once. */
   readonly inputBatchMs: number;
+  /** Added to each ffmpeg's nice value (0 = as Spool): under CPU shortage ingest wins over transcoding. */
+  readonly niceness: number;
 }
 
 /**

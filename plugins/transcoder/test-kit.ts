@@ -57,6 +57,7 @@ export function testSettings(
     queueLimitBytes: 1024 * 1024,
     maxSilenceFillMs: 60_000,
     inputBatchMs: 100,
+    niceness: 10,
     ...overrides,
   };
 }
