@@ -13,6 +13,7 @@ import { rewriteAnswer } from './answer.js';
 import type { IngestWebRtcConfig } from './config.js';
 import { iceOptions } from './ice.js';
 import type { PreparedOffer } from './offer.js';
+import { relaxConsentDeadline } from './ice-consent.js';
 import { enlargeReceiveBuffers } from './udp-buffers.js';
 
 export type MediaKind = 'video' | 'audio';
@@ -23,9 +24,13 @@ export interface PeerEvents {
   /** The transport failed or closed; called once. */
   onGone(reason: string): void;
   onError(where: string, error: unknown): void;
+  /** werift's nominated ICE pair was not found: its consent deadline stays at 500 ms (another werift?). */
+  onConsentUnreachable?(): void;
 }
 
 const REMB_INTERVAL_MS = 1000;
+/** Each ICE consent check may take 2 × this + 200 ms to be answered (werift: 500 ms), see ice-consent.ts. */
+const CONSENT_RTT_FLOOR_S = 1;
 /** Chromium grants about one keyframe per 400 ms; asking more often only adds RTCP traffic. */
 const PLI_MIN_INTERVAL_MS = 300;
 /** Host candidates only (no STUN server): gathering takes milliseconds; this only bounds a hang. */
@@ -140,11 +145,12 @@ export class PublisherPeer {
   private onConnectionState(state: string): void {
     if (state === 'connected') {
       clearTimeout(this.connectTimer);
-      this.rembTimer ??= setInterval(
-        () => this.guard('REMB', () => this.sendRemb()),
-        REMB_INTERVAL_MS,
-      ).unref();
+      this.rembTimer ??= setInterval(() => {
+        this.guard('REMB', () => this.sendRemb());
+        this.guard('consent', () => relaxConsentDeadline(this.pc, CONSENT_RTT_FLOOR_S));
+      }, REMB_INTERVAL_MS).unref();
       this.sendRemb();
+      if (relaxConsentDeadline(this.pc, CONSENT_RTT_FLOOR_S) === 0) this.events.onConsentUnreachable?.();
       this.events.onConnected();
     } else if (state === 'failed') {
       this.goneBecause('ICE/DTLS failed');

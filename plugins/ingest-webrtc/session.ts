@@ -55,6 +55,13 @@ export class WhipSession {
       onConnected: () => this.onConnected(),
       onGone: (reason) => void this.close(reason),
       onError: (where, error) => this.reportError(where, error),
+      onConsentUnreachable: () =>
+        warnOnce('consent', () =>
+          deps.log.warn(
+            "ingest-webrtc: werift's ICE pair could not be reached to relax its 500 ms consent deadline; " +
+              'publishers may be dropped when the server is overloaded (another werift version?)',
+          ),
+        ),
     });
   }
 

@@ -119,4 +119,24 @@ describe('ConvertedAudio', () => {
     assert.deepEqual(written, [10, 20, 30]);
     assert.equal(factory.opened.length, MAX_TRANSCODER_RESTARTS + 1);
   });
+
+  test('a transcoder failing while it finishes is not replaced: the close ends, one error is counted', async () => {
+    const factory = new EchoFactory();
+    const errors: boolean[] = [];
+    const converted = new ConvertedAudio({
+      input: opus,
+      to: 'aac',
+      factory,
+      log: createLogger({ level: 'silent', pretty: 'false', destination: new LogCapture() }),
+      onFrame: () => undefined,
+      onError: (_error, fatal) => errors.push(fatal),
+    });
+    converted.push(frame(10));
+    const closing = converted.close();
+    factory.fail(); // e.g. "ffmpeg did not finish within closeTimeoutMs"
+    await closing;
+    assert.equal(factory.opened.length, 1, 'no new transcoder after the input ended');
+    assert.deepEqual(errors, [false]);
+    await converted.close(); // and a second close is a no-op
+  });
 });

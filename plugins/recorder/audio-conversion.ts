@@ -82,6 +82,8 @@ export class ConvertedAudio {
   private transcoder: AudioTranscoder;
   private restarts = 0;
   private failed = false;
+  /** The input has ended: a transcoder failing now is not replaced (there is nothing left to convert). */
+  private closing = false;
   private lastPts = -Infinity;
 
   constructor(private readonly options: ConvertedAudioOptions) {
@@ -99,6 +101,7 @@ export class ConvertedAudio {
 
   async close(): Promise<void> {
     if (this.failed) return;
+    this.closing = true;
     await this.transcoder.close();
   }
 
@@ -131,6 +134,17 @@ export class ConvertedAudio {
   private onTranscoderError(error: Error): void {
     const { input, to, log } = this.options;
     this.transcoder.abort();
+    if (this.closing) {
+      // Finishing: a new transcoder would get no input, and the recording waits for this one only.
+      this.failed = true;
+      log.warn(
+        { err: error },
+        `${input.codec} → ${to} transcoding failed while finishing (${errorMessage(error)}); ` +
+          'the audio it still held is missing at the end of the file',
+      );
+      this.options.onError(error, false);
+      return;
+    }
     if (this.restarts >= MAX_TRANSCODER_RESTARTS) {
       this.failed = true;
       log.error(

@@ -98,6 +98,7 @@ export class FfmpegTranscoder implements AudioTranscoder {
   async close(): Promise<void> {
     if (this.state === 'running' && this.child !== undefined) {
       this.state = 'closing';
+      this.restorePriority();
       this.flushBatch();
       this.child.stdin.end();
       const { closeTimeoutMs } = this.settings;
@@ -330,6 +331,20 @@ export class FfmpegTranscoder implements AudioTranscoder {
       setPriority(pid, Math.min(19, getPriority(pid) + this.settings.niceness));
     } catch (error) {
       this.options.log.debug({ err: error }, `ffmpeg (${this.label}): cannot lower its priority`);
+    }
+  }
+
+  /**
+   * Finishing is urgent (the recording waits for the last frames): ffmpeg gets Spool's priority back
+   * where the system allows it (root or CAP_SYS_NICE; others may only lower a priority).
+   */
+  private restorePriority(): void {
+    const pid = this.child?.pid;
+    if (pid === undefined || this.settings.niceness === 0) return;
+    try {
+      setPriority(pid, getPriority());
+    } catch {
+      // Not allowed: ffmpeg finishes at its lower priority, within closeTimeoutMs.
     }
   }
 

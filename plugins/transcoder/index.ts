@@ -70,7 +70,7 @@ export default definePlugin<TranscoderConfig>({
     closeTimeoutMs: {
       doc: 'ffmpeg not done this long after its input ended is killed (a transcoding error)',
       format: positiveInteger,
-      default: 5000,
+      default: 15000,
     },
     queueLimitKb: {
       doc: 'Input waiting for ffmpeg beyond this (it cannot keep up) is a transcoding error',

@@ -16,13 +16,10 @@
  *   BENCH_CPU_PROF=/some/dir     Spool runs under node --cpu-prof (profiles kept in that dir); prints the top
  *                                self-time functions of the measurement window (figures include profiler overhead)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { ffmpeg, FFMPEG, decodeErrors, ffprobe } from '../helpers/media-tools.js';
+import { ffmpeg, decodeErrors, ffprobe } from '../helpers/media-tools.js';
 import { freePort } from '../helpers/ports.js';
 import {
   busyFraction,
@@ -37,7 +34,8 @@ import {
   systemTicks,
   threadCpuTicks,
 } from '../helpers/proc-stats.js';
-import { REPO_ROOT, SPOOL_BIN } from '../helpers/spool-process.js';
+import { SPOOL_BIN } from '../helpers/spool-process.js';
+import { FfmpegChild, metricSum, NodeChild } from '../helpers/bench-children.js';
 import { TempDir } from '../helpers/tmp.js';
 import { fileSize, sleep, waitUntil } from '../helpers/bench-wait.js';
 
@@ -54,91 +52,6 @@ const windowSeconds = Number(process.env.BENCH_SECONDS ?? 30);
 const counts = (process.env.BENCH_N ?? '1,10,50,100').split(',').map((n) => Number(n.trim()));
 const sides = new Set((process.env.BENCH_SIDES ?? 'spool,baseline').split(',').map((s) => s.trim()));
 const profileDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined;
-
-// ---- child processes: every one is killed if the benchmark dies ----
-
-const children = new Set<ChildProcess>();
-const alive = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
-process.once('exit', () => {
-  for (const child of children) if (alive(child)) child.kill('SIGKILL');
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    for (const child of children) if (alive(child)) child.kill('SIGKILL');
-    process.exit(130);
-  });
-}
-
-function track(child: ChildProcess): ChildProcess {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-/** An ffmpeg child with its stderr kept (last 4 kB), for the error messages. */
-class FfmpegChild {
-  readonly child: ChildProcess;
-  readonly exited: Promise<unknown>;
-  stderr = '';
-
-  constructor(args: readonly string[]) {
-    this.child = track(
-      spawn(FFMPEG, ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-nostats', ...args], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      }),
-    );
-    this.child.stderr!.on(
-      'data',
-      (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-4096)),
-    );
-    this.exited = once(this.child, 'exit').catch(() => undefined); // a spawn error: nothing to wait for
-  }
-
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-
-  get alive(): boolean {
-    return alive(this.child);
-  }
-
-  /** Signals, then SIGKILL after graceMs; resolves once it exited. */
-  async stop(signal: NodeJS.Signals, graceMs: number): Promise<void> {
-    if (!this.alive) return;
-    this.child.kill(signal);
-    const timer = setTimeout(() => this.alive && this.child.kill('SIGKILL'), graceMs);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
-
-/** `spool start` as a child process (node flags allowed), its JSON log lines kept. */
-class SpoolChild {
-  readonly child: ChildProcess;
-  readonly exited: Promise<unknown>;
-  readonly lines: Record<string, unknown>[] = [];
-  readonly stderr: string[] = [];
-
-  constructor(args: readonly string[], nodeFlags: readonly string[]) {
-    this.child = spawn(process.execPath, [...nodeFlags, SPOOL_BIN, 'start', ...args], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.exited = once(this.child, 'exit').catch(() => undefined); // a spawn error: nothing to wait for
-    createInterface({ input: this.child.stdout! }).on('line', (text) => {
-      try {
-        this.lines.push(JSON.parse(text) as Record<string, unknown>);
-      } catch {
-        this.lines.push({ msg: text });
-      }
-    });
-    createInterface({ input: this.child.stderr! }).on('line', (text) => this.stderr.push(text));
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    if (alive(this.child)) this.child.kill(signal);
-  }
-}
 
 /** Replays the prepared file in real time, without encoding, for at most maxSeconds. */
 function publisher(media: string, url: string, maxSeconds: number): FfmpegChild {
@@ -285,13 +198,15 @@ async function runSpool(n: number, media: string, tmp: string): Promise<SideResu
   if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
   const profilesBefore = new Set(profiling ? readdirSync(profileDir!) : []);
   // Not SpoolProcess: node refuses --cpu-prof in NODE_OPTIONS, so the flag goes on the command line.
-  const spool = new SpoolChild(args, profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
-  track(spool.child);
-  const pid = spool.child.pid ?? -1;
+  const spool = new NodeChild([
+    ...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    SPOOL_BIN,
+    'start',
+    ...args,
+  ]);
+  const pid = spool.pid;
   const spoolDied = () =>
-    alive(spool.child)
-      ? undefined
-      : `Spool exited: ${spool.stderr.join('\n')} ${JSON.stringify(spool.lines)}`;
+    spool.alive ? undefined : `Spool exited: ${spool.stderr.join('\n')} ${JSON.stringify(spool.lines)}`;
   let publishers: FfmpegChild[] = [];
   const metrics = async (): Promise<string> => {
     const response = await fetch(`http://127.0.0.1:${httpPort}/metrics`, {
@@ -391,15 +306,6 @@ async function runSpool(n: number, media: string, tmp: string): Promise<SideResu
     for (const file of profiles) printProfile(join(profileDir!, file), result.window, n);
   }
   return result;
-}
-
-/** Sum of every sample of a Prometheus metric (all label sets). */
-function metricSum(text: string, name: string): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.split(' ').at(-1));
-  }
-  return sum;
 }
 
 // ---- baseline: one ffmpeg per stream, as RTMP server and recorder ----

@@ -15,12 +15,9 @@
  *   npm run build && node scripts/run-bench.mjs webrtc-ingest
  *   BENCH_N=1,10 BENCH_SECONDS=20 node dist/test/bench/webrtc-ingest.bench.js
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { decodeErrors, ffmpeg, ffprobe, FFMPEG } from '../helpers/media-tools.js';
 import { freePort } from '../helpers/ports.js';
@@ -34,7 +31,8 @@ import {
   sumCpuTicks,
   sumRssKb,
 } from '../helpers/proc-stats.js';
-import { REPO_ROOT, SPOOL_BIN } from '../helpers/spool-process.js';
+import { SPOOL_BIN } from '../helpers/spool-process.js';
+import { metricSum, NodeChild } from '../helpers/bench-children.js';
 import { TempDir } from '../helpers/tmp.js';
 import { fileSize, sleep, waitUntil } from '../helpers/bench-wait.js';
 
@@ -52,64 +50,6 @@ const container = process.env.BENCH_CONTAINER ?? 'mp4';
 if (container !== 'mp4' && container !== 'mkv')
   throw new Error(`BENCH_CONTAINER must be mp4 or mkv, got ${container}`);
 const counts = (process.env.BENCH_N ?? '1,10,25,50').split(',').map((n) => Number(n.trim()));
-
-// ---- child processes: every one is killed if the benchmark dies ----
-
-const children = new Set<ChildProcess>();
-const alive = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
-process.once('exit', () => {
-  for (const child of children) if (alive(child)) child.kill('SIGKILL');
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    for (const child of children) if (alive(child)) child.kill('SIGKILL');
-    process.exit(130);
-  });
-}
-
-/** A node child process with its stdout JSON lines and stderr lines kept. */
-class NodeChild {
-  readonly child: ChildProcess;
-  readonly exited: Promise<unknown>;
-  readonly lines: Record<string, unknown>[] = [];
-  readonly stderr: string[] = [];
-
-  constructor(args: readonly string[]) {
-    this.child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(this.child);
-    this.child.once('exit', () => children.delete(this.child));
-    this.exited = once(this.child, 'exit').catch(() => undefined);
-    createInterface({ input: this.child.stdout! }).on('line', (text) => {
-      try {
-        this.lines.push(JSON.parse(text) as Record<string, unknown>);
-      } catch {
-        this.lines.push({ msg: text });
-      }
-    });
-    createInterface({ input: this.child.stderr! }).on('line', (text) => this.stderr.push(text));
-  }
-
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-
-  get alive(): boolean {
-    return alive(this.child);
-  }
-
-  events(name: string): Record<string, unknown>[] {
-    return this.lines.filter((line) => line.event === name);
-  }
-
-  /** Signals, then SIGKILL after graceMs; resolves once it exited. */
-  async stop(signal: NodeJS.Signals, graceMs: number): Promise<void> {
-    if (!this.alive) return;
-    this.child.kill(signal);
-    const timer = setTimeout(() => this.alive && this.child.kill('SIGKILL'), graceMs);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
 
 /** Live child processes of `parent` whose command name is `comm` (from /proc/PID/stat). */
 function childPids(parent: number, comm: string): number[] {
@@ -136,15 +76,6 @@ function udpRcvbufErrors(): number {
   const names = lines[0]?.split(' ') ?? [];
   const values = lines[1]?.split(' ') ?? [];
   return Number(values[names.indexOf('RcvbufErrors')] ?? 0);
-}
-
-/** Sum of every sample of a Prometheus metric (all label sets). */
-function metricSum(text: string, name: string): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.split(' ').at(-1));
-  }
-  return sum;
 }
 
 // ---- one run at N ----

@@ -16,6 +16,7 @@
  * {"event":"stats",…} every second. SIGTERM: every session is DELETEd and closed, then the process exits.
  */
 import { readFileSync } from 'node:fs';
+import { relaxConsentDeadline } from '../../plugins/ingest-webrtc/ice-consent.js';
 import {
   H264Packetizer,
   MediaStreamTrack,
@@ -273,6 +274,12 @@ const pumpTimer = setInterval(() => {
   if (late > 100) lateTicks++;
 }, 5);
 
+// Browsers give an ICE consent check seconds to be answered; werift gives 500 ms (plugins/ingest-webrtc/
+// ice-consent.ts). Like Spool, these werift peers get the same 2.2 s, so a busy machine does not drop them.
+const consentTimer = setInterval(() => {
+  for (const publisher of publishers) relaxConsentDeadline(publisher.pc, 1);
+}, 1000);
+
 const statsTimer = setInterval(() => {
   emit({
     event: 'stats',
@@ -292,6 +299,7 @@ process.once('SIGTERM', () => {
   stopping = true;
   clearInterval(pumpTimer);
   clearInterval(statsTimer);
+  clearInterval(consentTimer);
   void Promise.all(publishers.map((p) => p.stop())).finally(() => process.exit(0));
 });
 
