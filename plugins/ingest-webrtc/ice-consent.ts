@@ -1,4 +1,5 @@
 import type { RTCPeerConnection } from 'werift';
+import { iceConnections } from './werift-internals.js';
 
 /**
  * werift 0.25.2 checks ICE consent (RFC 7675) every 4–6 s and gives each check max(500 ms,
@@ -11,15 +12,13 @@ import type { RTCPeerConnection } from 'werift';
  * requires an answer within 30 s); browsers retransmit their checks for seconds.
  *
  * werift has no option for it, so the RTT it computes the deadline from is kept at least
- * `floorSeconds` through its internals (the nominated candidate pair of each ICE transport);
+ * `floorSeconds` through its internals (werift-internals.ts: each ICE transport's nominated pair);
  * nothing else in werift reads that RTT but getStats(). Returns how many pairs were set; 0 when
  * the internals were not found (another werift version) or no pair is nominated yet.
  */
 export function relaxConsentDeadline(pc: RTCPeerConnection, floorSeconds: number): number {
   let set = 0;
-  for (const transport of pc.iceTransports as unknown as Array<Record<string, unknown>>) {
-    const connection = transport.connection as { nominated?: { rtt?: unknown } } | undefined;
-    const pair = connection?.nominated;
+  for (const { nominated: pair } of iceConnections(pc)) {
     if (pair === undefined || pair === null) continue;
     if (!(typeof pair.rtt === 'number' && pair.rtt >= floorSeconds)) pair.rtt = floorSeconds;
     set++;

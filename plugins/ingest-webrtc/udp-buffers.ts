@@ -1,18 +1,13 @@
 import type { Socket } from 'node:dgram';
 import type { RTCPeerConnection } from 'werift';
+import { iceConnections } from './werift-internals.js';
 
-/**
- * The UDP sockets werift gathered ICE candidates on. werift 0.25.2 (pinned) has no option for
- * socket buffer sizes, so they are reached through its internals: the peer connection's ICE
- * transports → ICE connection → one STUN protocol per local address → UdpTransport → dgram socket.
- * Anything missing on that path (another werift version) yields no sockets: the caller logs it.
- */
+/** The UDP sockets werift gathered ICE candidates on (werift-internals.ts). */
 export function iceSockets(pc: RTCPeerConnection): Socket[] {
   const sockets: Socket[] = [];
-  for (const transport of pc.iceTransports as unknown as Array<Record<string, unknown>>) {
-    const connection = transport.connection as { protocols?: unknown[] } | undefined;
-    for (const protocol of connection?.protocols ?? []) {
-      const socket = (protocol as { transport?: { socket?: unknown } }).transport?.socket;
+  for (const connection of iceConnections(pc)) {
+    for (const protocol of connection.protocols ?? []) {
+      const socket = protocol.transport?.socket;
       if (isDgramSocket(socket)) sockets.push(socket);
     }
   }
