@@ -39,3 +39,4 @@ export * as aac from './codecs/aac.js';
 export * as opus from './codecs/opus.js';
 export * as adts from './codecs/adts.js';
 export * as crc32 from './codecs/crc32.js';
+export * as vorbis from './codecs/vorbis.js';

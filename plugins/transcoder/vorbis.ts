@@ -3,12 +3,9 @@
  * Xiph-laced as Matroska's CodecPrivate holds them, and how many samples each audio packet decodes to.
  */
 import { BitReader } from '../../core/codecs/bit-reader.js';
+import { isVorbisHeader, type VorbisHeaders } from '../../core/codecs/vorbis.js';
 
-export interface VorbisHeaders {
-  readonly identification: Uint8Array;
-  readonly comment: Uint8Array;
-  readonly setup: Uint8Array;
-}
+export { isVorbisHeader, xiphLace, xiphUnlace, type VorbisHeaders } from '../../core/codecs/vorbis.js';
 
 export interface VorbisIdentification {
   readonly channels: number;
@@ -17,56 +14,8 @@ export interface VorbisIdentification {
   readonly blockSizes: readonly [number, number];
 }
 
-const HEADER_TYPES = { identification: 1, comment: 3, setup: 5 } as const;
 /** A mode in the setup header: block flag (1), window type (16), transform type (16), mapping (8). */
 const MODE_BITS = 41;
-
-/** Whether `packet` is the Vorbis header of this type ("\x01vorbis" …). */
-export function isVorbisHeader(packet: Uint8Array, type: keyof typeof HEADER_TYPES): boolean {
-  return (
-    packet.length >= 7 &&
-    packet[0] === HEADER_TYPES[type] &&
-    Buffer.from(packet.subarray(1, 7)).toString('latin1') === 'vorbis'
-  );
-}
-
-/** The three headers in Xiph lacing: packet count - 1, the lengths of all but the last, then the packets. */
-export function xiphLace(headers: VorbisHeaders): Uint8Array {
-  const { identification, comment, setup } = headers;
-  const lacing = [identification, comment].flatMap((packet) => [
-    ...Array<number>(Math.floor(packet.length / 255)).fill(255),
-    packet.length % 255,
-  ]);
-  return new Uint8Array(Buffer.concat([Uint8Array.of(2, ...lacing), identification, comment, setup]));
-}
-
-/** The three headers from Xiph-laced bytes; throws when they are not Vorbis headers. */
-export function xiphUnlace(config: Uint8Array): VorbisHeaders {
-  if (config[0] !== 2) throw new Error('Vorbis config: not three Xiph-laced packets');
-  let offset = 1;
-  const lengths: number[] = [];
-  for (let i = 0; i < 2; i++) {
-    let length = 0;
-    let value: number | undefined;
-    do {
-      value = config[offset++];
-      if (value === undefined) throw new Error('Vorbis config: lacing runs past the end');
-      length += value;
-    } while (value === 255);
-    lengths.push(length);
-  }
-  const [first, second] = lengths as [number, number];
-  if (offset + first + second >= config.length) throw new Error('Vorbis config: packets run past the end');
-  const headers = {
-    identification: config.subarray(offset, offset + first),
-    comment: config.subarray(offset + first, offset + first + second),
-    setup: config.subarray(offset + first + second),
-  };
-  for (const type of ['identification', 'comment', 'setup'] as const) {
-    if (!isVorbisHeader(headers[type], type)) throw new Error(`Vorbis config: no ${type} header`);
-  }
-  return headers;
-}
 
 export function parseIdentification(packet: Uint8Array): VorbisIdentification {
   if (!isVorbisHeader(packet, 'identification') || packet.length < 30) {

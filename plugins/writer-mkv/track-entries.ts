@@ -5,7 +5,7 @@
  * Xiph-laced, in CodecPrivate.
  */
 import { randomInt } from 'node:crypto';
-import { h264, opus, type Codec, type Track, type VideoTrack } from '../../core/index.js';
+import { h264, opus, vorbis, type Codec, type Track, type VideoTrack } from '../../core/index.js';
 import { element, floatElement, ID, stringElement, uintElement } from './ebml.js';
 
 const CODEC_IDS: Record<Codec, string> = {
@@ -140,26 +140,15 @@ export function trackEntry(number: number, track: Track, size?: PictureSize): Ui
   }
 }
 
-/**
- * Why a Vorbis config is not the three headers Xiph-laced (count - 1 = 2, two laced lengths, the packets,
- * the first an identification header), or undefined. The transcoder makes it; this only guards the file.
- */
+/** Why a Vorbis config is not the three Vorbis headers Xiph-laced, or undefined (the transcoder makes it). */
 function vorbisConfigProblem(config: Uint8Array | undefined): string | undefined {
   if (config === undefined) return 'the Vorbis track has no headers';
-  let offset = 1;
-  let laced = 0;
-  for (let packet = 0; packet < 2; packet++) {
-    let value: number | undefined;
-    do {
-      value = config[offset++];
-      laced += value ?? 0;
-    } while (value === 255);
-  }
-  const identification = Buffer.from(config.subarray(offset, offset + 7)).toString('latin1');
-  if (config[0] !== 2 || offset + laced >= config.length || identification !== '\x01vorbis') {
+  try {
+    vorbis.xiphUnlace(config);
+    return undefined;
+  } catch {
     return 'the Vorbis decoder configuration is not the three Xiph-laced Vorbis headers';
   }
-  return undefined;
 }
 
 function audioElement(sampleRate: number, channels: number, bitDepth?: number): Uint8Array {
