@@ -71,10 +71,14 @@ export class WhipService implements WebRtcIngest {
     }
   }
 
-  /** DELETE on the session's resource: false when there is no such session. */
-  async unpublish(name: string, sessionId: string): Promise<boolean> {
+  /**
+   * DELETE on the session's resource: false when there is no such session, or (`login` given: auth
+   * is on) when another publisher's token asks — nobody ends someone else's publish.
+   */
+  async unpublish(name: string, sessionId: string, login?: string): Promise<boolean> {
     const session = this.byName.get(name);
     if (session === undefined || session.id !== sessionId) return false;
+    if (login !== undefined && session.identity.login !== login) return false;
     await session.close('the publisher ended the WHIP session');
     return true;
   }

@@ -183,6 +183,12 @@ describe('WHIP with bearer-token auth', () => {
       assert.equal(authed.spool.bus.find('authed')?.login, 'bob');
       const location = `http://127.0.0.1:${authed.spool.httpPort}${ok.headers.get('location')}`;
       assert.equal((await fetch(location, { method: 'DELETE' })).status, 401, 'DELETE needs the token too');
+      const othersDelete = await fetch(location, {
+        method: 'DELETE',
+        headers: { Authorization: 'Bearer s3cret' },
+      });
+      assert.equal(othersDelete.status, 404, "alice's token cannot end bob's publish");
+      assert.equal(authed.spool.bus.find('authed')?.login, 'bob', 'still published');
       assert.equal(
         (await fetch(location, { method: 'DELETE', headers: { Authorization: 'Bearer t0ken' } })).status,
         200,

@@ -71,9 +71,9 @@ export function whipRouter(
   });
 
   router.delete('/:name/:sessionId', async (ctx) => {
-    if (loginOf !== undefined) loginOf(ctx);
+    const login = loginOf === undefined ? undefined : loginOf(ctx);
     const sessionId = ctx.params.sessionId!;
-    if (!(await service.unpublish(ctx.params.name!, sessionId))) {
+    if (!(await service.unpublish(ctx.params.name!, sessionId, login))) {
       throw new SpoolError('SPOOL_ERR_NOT_FOUND', `no WHIP session ${ctx.path}`);
     }
     const mediaSessionId = mediaSessions.get(sessionId);
