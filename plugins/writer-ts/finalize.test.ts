@@ -24,7 +24,7 @@ import { TsContainerWriter } from './ts-writer.js';
 import { TIMESTAMP_OFFSET, TsMuxer } from './ts-muxer.js';
 import { PACKET_BYTES, TIMESTAMP_MODULO } from './ts-packets.js';
 import { parsePackets } from './ts-scan.js';
-import { writeTsRecording } from './ts-writer-child.js';
+import { writeTsRecording } from '../../test/fixtures/ts-writer-child.js';
 
 const tmp = new TempDir('spool-ts-finalize-');
 after(() => tmp.cleanup());

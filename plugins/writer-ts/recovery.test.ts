@@ -13,7 +13,7 @@ import { decodeErrors, ffprobe } from '../../test/helpers/media-tools.js';
 import { TempDir } from '../../test/helpers/tmp.js';
 import { finalizeMpegTs, type TsFinalizeResult } from './finalize.js';
 
-const WRITER_CHILD = join(import.meta.dirname, 'ts-writer-child.js');
+const WRITER_CHILD = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'ts-writer-child.js');
 /** How long the child records before the kill. */
 const RECORD_MS = 3300;
 /** The writer's flush interval (its default), plus scheduling slack. */

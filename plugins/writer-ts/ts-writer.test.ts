@@ -26,7 +26,7 @@ import { decodeErrors, FFPROBE, ffprobe, type ProbeStream } from '../../test/hel
 import { TempDir } from '../../test/helpers/tmp.js';
 import { finalizeMpegTs, type TsFinalizeResult } from './finalize.js';
 import { TIMESTAMP_OFFSET } from './ts-muxer.js';
-import { writeTsRecording, type WriteTsResult } from './ts-writer-child.js';
+import { writeTsRecording, type WriteTsResult } from '../../test/fixtures/ts-writer-child.js';
 
 const run = promisify(execFile);
 const CLIP_S = 10;
