@@ -83,6 +83,11 @@ export class WhipService implements WebRtcIngest {
     return true;
   }
 
+  /** Whether the WHIP session with this id is still publishing. */
+  isLive(sessionId: string): boolean {
+    return [...this.byName.values()].some((session) => session.id === sessionId && !session.closed);
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all([...this.byName.values()].map((session) => session.close('server stopped')));

@@ -79,6 +79,21 @@ describe('WHIP over HTTP', () => {
     assert.equal(unknown.status, 404);
   });
 
+  test('a publish the server ended (never connected) still answers its first DELETE with its media session', async () => {
+    const response = await post('/whip/dropped', chromiumOffer());
+    assert.equal(response.status, 201);
+    const mediaSessionId = response.headers.get('x-spool-media-session-id');
+    // connectTimeoutMs is 1.5 s here: the server ends the publish on its own.
+    await waitFor('publish dropped', () =>
+      spool.spool.bus.find('dropped') === undefined ? true : undefined,
+    );
+    const deleted = await fetch(`${base}${response.headers.get('location')}`, { method: 'DELETE' });
+    assert.equal(deleted.status, 200);
+    assert.deepEqual(await deleted.json(), { mediaSessionId, recordings: [] });
+    const again = await fetch(`${base}${response.headers.get('location')}`, { method: 'DELETE' });
+    assert.equal(again.status, 404, 'once');
+  });
+
   test('409 for a name in use; the first publisher keeps it', async () => {
     const first = await post('/whip/taken', chromiumOffer());
     assert.equal(first.status, 201);

@@ -32,7 +32,7 @@ export function whipRouter(
 ): Router {
   const router = new Router({ prefix: WHIP_PATH });
   const loginOf = config.auth.enabled ? bearerLogins(config.auth.tokens) : undefined;
-  const mediaSessions = new Map<string, string>();
+  const mediaSessions = new Map<string, RememberedSession>();
   router.use(async (ctx, next) => {
     if (config.corsOrigin !== '') {
       ctx.set('Access-Control-Allow-Origin', config.corsOrigin);
@@ -63,7 +63,7 @@ export function whipRouter(
     ctx.set('Location', `${WHIP_PATH}/${encodeURIComponent(name)}/${published.sessionId}`);
     const stream = deps.bus.find(name);
     if (stream?.source === 'webrtc') {
-      remember(mediaSessions, published.sessionId, stream.mediaSessionId);
+      remember(mediaSessions, published.sessionId, { name, login, mediaSessionId: stream.mediaSessionId });
       ctx.set(MEDIA_SESSION_HEADER, stream.mediaSessionId);
     }
     ctx.type = 'application/sdp';
@@ -72,11 +72,20 @@ export function whipRouter(
 
   router.delete('/:name/:sessionId', async (ctx) => {
     const login = loginOf === undefined ? undefined : loginOf(ctx);
+    const name = ctx.params.name!;
     const sessionId = ctx.params.sessionId!;
-    if (!(await service.unpublish(ctx.params.name!, sessionId, login))) {
-      throw new SpoolError('SPOOL_ERR_NOT_FOUND', `no WHIP session ${ctx.path}`);
+    const remembered = mediaSessions.get(sessionId);
+    if (!(await service.unpublish(name, sessionId, login))) {
+      // Ended by the server before (no media, ICE failure…): the publisher still gets its recordings,
+      // once; the same login only when auth is on.
+      const endedEarlier =
+        remembered !== undefined &&
+        remembered.name === name &&
+        (login === undefined || remembered.login === login) &&
+        !service.isLive(sessionId);
+      if (!endedEarlier) throw new SpoolError('SPOOL_ERR_NOT_FOUND', `no WHIP session ${ctx.path}`);
     }
-    const mediaSessionId = mediaSessions.get(sessionId);
+    const mediaSessionId = remembered?.mediaSessionId;
     mediaSessions.delete(sessionId);
     ctx.status = 200;
     ctx.body = {
@@ -124,8 +133,19 @@ function recordingsOf(deps: WhipRouteDeps, mediaSessionId: string): WhipRecordin
   }));
 }
 
-function remember(sessions: Map<string, string>, sessionId: string, mediaSessionId: string): void {
-  sessions.set(sessionId, mediaSessionId);
+/** A WHIP session as its DELETE needs it, kept after the session ended (MAX_REMEMBERED_SESSIONS at most). */
+interface RememberedSession {
+  readonly name: string;
+  readonly login: string;
+  readonly mediaSessionId: string;
+}
+
+function remember(
+  sessions: Map<string, RememberedSession>,
+  sessionId: string,
+  session: RememberedSession,
+): void {
+  sessions.set(sessionId, session);
   if (sessions.size > MAX_REMEMBERED_SESSIONS) sessions.delete(sessions.keys().next().value!);
 }
 
