@@ -44,7 +44,11 @@ export function planTracks(
     if (to === undefined || factory === undefined) {
       plan.leftOut.push({
         track,
-        reason: `${writer.container} cannot hold ${track.codec} audio and no transcoder converts it (enable the transcoder plugin)`,
+        reason:
+          to === undefined
+            ? `${writer.container} holds no audio`
+            : `${writer.container} records ${writer.audioCodecs.join('/')} audio, not ${track.codec}, and no ` +
+              `transcoder converts ${track.codec} to ${to} (enable the transcoder plugin)`,
       });
       continue;
     }

@@ -94,7 +94,9 @@ describe('WebM recordings with Vorbis audio (writer-webm.audioCodec=vorbis)', ()
     }
     assert.ok(
       s.log.find((line) =>
-        /audio track \(opus\) recorded without: webm cannot hold opus/.test(String(line.msg)),
+        /audio track \(opus\) recorded without: webm records vorbis audio, not opus, and no transcoder converts opus to vorbis/.test(
+          String(line.msg),
+        ),
       ),
     );
     const probe = await ffprobe(path);
