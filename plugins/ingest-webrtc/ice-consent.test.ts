@@ -2,34 +2,19 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { consentResponseTimeoutMs, MediaStreamTrack, RTCPeerConnection, useOPUS } from 'werift';
 import { relaxConsentDeadline } from './ice-consent.js';
-import { iceOptions } from './ice.js';
-
-const loopback = iceOptions({
-  addresses: ['127.0.0.1'],
-  publicAddress: '',
-  portMin: 0,
-  portMax: 0,
-  ipv6: false,
-  receiveBufferBytes: 0,
-});
-
-async function gathered(pc: RTCPeerConnection): Promise<void> {
-  if (pc.iceGatheringState !== 'complete') {
-    await pc.iceGatheringStateChange.watch((state) => state === 'complete', 5000);
-  }
-}
+import { iceGathered, LOOPBACK_ICE } from './test-offers.js';
 
 test("werift's consent deadline is raised on the nominated pair: 2.2 s at a 1 s floor instead of 500 ms", async () => {
-  const sender = new RTCPeerConnection({ ...loopback, codecs: { audio: [useOPUS()] } });
-  const receiver = new RTCPeerConnection({ ...loopback, codecs: { audio: [useOPUS()] } });
+  const sender = new RTCPeerConnection({ ...LOOPBACK_ICE, codecs: { audio: [useOPUS()] } });
+  const receiver = new RTCPeerConnection({ ...LOOPBACK_ICE, codecs: { audio: [useOPUS()] } });
   try {
     assert.equal(relaxConsentDeadline(receiver, 1), 0, 'nothing nominated before ICE connects');
     sender.addTransceiver(new MediaStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
     await sender.setLocalDescription(await sender.createOffer());
-    await gathered(sender);
+    await iceGathered(sender);
     await receiver.setRemoteDescription(sender.localDescription!);
     await receiver.setLocalDescription(await receiver.createAnswer());
-    await gathered(receiver);
+    await iceGathered(receiver);
     await sender.setRemoteDescription(receiver.localDescription!);
     await receiver.connectionStateChange.watch((state) => state === 'connected', 10_000);
 

@@ -1,3 +1,6 @@
+import type { RTCPeerConnection, RTCPeerConnectionConfig } from 'werift';
+import { iceOptions } from './ice.js';
+
 /**
  * SDP offers for the unit tests, shaped like Chromium's (a WHIP publisher's sendonly offer):
  * codec lists, feedback lines and header extensions as Chromium 13x writes them, shortened.
@@ -77,4 +80,21 @@ export function chromiumOffer(options: OfferOptions = {}): string {
     ...(video.length > 0 ? section('video', 1, video, options) : []),
   ];
   return lines.join('\r\n') + '\r\n';
+}
+
+/** werift's ICE on 127.0.0.1 only, as Spool configures it for tests (ingest-webrtc.ice.addresses). */
+export const LOOPBACK_ICE: RTCPeerConnectionConfig = iceOptions({
+  addresses: ['127.0.0.1'],
+  publicAddress: '',
+  portMin: 0,
+  portMax: 0,
+  ipv6: false,
+  receiveBufferBytes: 0,
+});
+
+/** Resolves once `pc` has gathered all its candidates (host candidates only: milliseconds). */
+export async function iceGathered(pc: RTCPeerConnection): Promise<void> {
+  if (pc.iceGatheringState !== 'complete') {
+    await pc.iceGatheringStateChange.watch((state) => state === 'complete', 5000);
+  }
 }

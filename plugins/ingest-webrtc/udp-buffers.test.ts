@@ -2,28 +2,18 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { RTCPeerConnection, useH264, useOPUS } from 'werift';
-import { iceOptions } from './ice.js';
-import { chromiumOffer } from './test-offers.js';
+import { chromiumOffer, iceGathered, LOOPBACK_ICE } from './test-offers.js';
 import { enlargeReceiveBuffers, iceSockets } from './udp-buffers.js';
 
 test("werift's ICE sockets are reached and get the receive buffer asked for (up to rmem_max)", async () => {
   const pc = new RTCPeerConnection({
-    ...iceOptions({
-      addresses: ['127.0.0.1'],
-      publicAddress: '',
-      portMin: 0,
-      portMax: 0,
-      ipv6: false,
-      receiveBufferBytes: 0,
-    }),
+    ...LOOPBACK_ICE,
     codecs: { video: [useH264()], audio: [useOPUS()] },
   });
   try {
     await pc.setRemoteDescription({ type: 'offer', sdp: chromiumOffer() });
     await pc.setLocalDescription(await pc.createAnswer());
-    if (pc.iceGatheringState !== 'complete') {
-      await pc.iceGatheringStateChange.watch((state) => state === 'complete', 5000);
-    }
+    await iceGathered(pc);
     const sockets = iceSockets(pc);
     assert.ok(sockets.length >= 1, 'at least the 127.0.0.1 socket');
     const before = sockets.map((socket) => socket.getRecvBufferSize());

@@ -95,19 +95,25 @@ describe('planTracks', () => {
   });
 });
 
+/** Opus → AAC through an EchoFactory, keeping the pts written and the errors (fatal or not) reported. */
+function echoConversion() {
+  const factory = new EchoFactory();
+  const written: number[] = [];
+  const errors: boolean[] = [];
+  const converted = new ConvertedAudio({
+    input: opus,
+    to: 'aac',
+    factory,
+    log: createLogger({ level: 'silent', pretty: 'false', destination: new LogCapture() }),
+    onFrame: (f) => written.push(f.pts),
+    onError: (_error, fatal) => errors.push(fatal),
+  });
+  return { factory, written, errors, converted };
+}
+
 describe('ConvertedAudio', () => {
   test('restarts a failed transcoder, never lets time go backwards, and gives up after the limit', () => {
-    const factory = new EchoFactory();
-    const written: number[] = [];
-    const errors: boolean[] = [];
-    const converted = new ConvertedAudio({
-      input: opus,
-      to: 'aac',
-      factory,
-      log: createLogger({ level: 'silent', pretty: 'false', destination: new LogCapture() }),
-      onFrame: (f) => written.push(f.pts),
-      onError: (_error, fatal) => errors.push(fatal),
-    });
+    const { factory, written, errors, converted } = echoConversion();
     assert.equal(converted.output.id, opus.id);
     converted.push(frame(10));
     converted.push(frame(20));
@@ -124,16 +130,7 @@ describe('ConvertedAudio', () => {
   });
 
   test('a transcoder failing while it finishes is not replaced: the close ends, one error is counted', async () => {
-    const factory = new EchoFactory();
-    const errors: boolean[] = [];
-    const converted = new ConvertedAudio({
-      input: opus,
-      to: 'aac',
-      factory,
-      log: createLogger({ level: 'silent', pretty: 'false', destination: new LogCapture() }),
-      onFrame: () => undefined,
-      onError: (_error, fatal) => errors.push(fatal),
-    });
+    const { factory, errors, converted } = echoConversion();
     converted.push(frame(10));
     const closing = converted.close();
     factory.fail(); // e.g. "ffmpeg did not finish within closeTimeoutMs"
