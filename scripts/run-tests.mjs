@@ -26,7 +26,7 @@ function findTests(dir) {
   return found;
 }
 
-const dirs = unitOnly ? ['core', 'plugins'] : ['core', 'plugins', 'test'];
+const dirs = unitOnly ? ['core', 'lib', 'plugins'] : ['core', 'lib', 'plugins', 'test'];
 const files = dirs
   .flatMap((dir) => findTests(join(dist, dir)))
   .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))

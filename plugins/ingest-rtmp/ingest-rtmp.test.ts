@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import type { AudioTrack, Frame, VideoTrack } from '../../core/index.js';
-import { h264 } from '../../core/index.js';
+import { h264 } from '../../lib/codecs/index.js';
 import { RtmpIngestHarness, waitFor, type Capture } from '../../test/helpers/rtmp-ingest.js';
 import { RtmpPublisher } from '../../test/helpers/rtmp-publisher.js';
 import { RtmpIngestToken } from './api.js';

@@ -1,5 +1,6 @@
 import type { Logger, Stream, StreamBus } from '../../core/index.js';
-import { errorMessage, h264, isSpoolError } from '../../core/index.js';
+import { errorMessage, isSpoolError } from '../../core/index.js';
+import { h264 } from '../../lib/codecs/index.js';
 import type { FlvPacket } from './flv.js';
 import {
   AUDIO_TRACK_ID,

@@ -1,4 +1,5 @@
-import { aac, h264, type AudioTrack, type VideoTrack } from '../../core/index.js';
+import { type AudioTrack, type VideoTrack } from '../../core/index.js';
+import { aac, h264 } from '../../lib/codecs/index.js';
 
 /** Track ids are fixed for RTMP: one video and one audio track at most. */
 export const VIDEO_TRACK_ID = 1;

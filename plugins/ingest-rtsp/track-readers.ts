@@ -1,4 +1,5 @@
-import { aac, h264, type AudioTrack, type Track, type VideoTrack } from '../../core/index.js';
+import { type AudioTrack, type Track, type VideoTrack } from '../../core/index.js';
+import { aac, h264 } from '../../lib/codecs/index.js';
 import { AacDepacketizer, auHeaderLayout } from './aac-depacketizer.js';
 import { H264Depacketizer } from './h264-depacketizer.js';
 import type { RtpPacket } from './rtp.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { h264, opus } from '../../core/index.js';
+import { h264, opus } from '../../lib/codecs/index.js';
 import { ffmpeg } from '../../test/helpers/media-tools.js';
 import { H264Converter, OpusConverter, Vp8Converter } from './frames.js';
 

@@ -1,4 +1,5 @@
-import { h264, opus, type AudioTrack, type VideoTrack } from '../../core/index.js';
+import { type AudioTrack, type VideoTrack } from '../../core/index.js';
+import { h264, opus } from '../../lib/codecs/index.js';
 
 /** Track ids are fixed for a WHIP publish: one video and one audio track at most. */
 export const VIDEO_TRACK_ID = 1;

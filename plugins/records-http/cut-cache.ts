@@ -4,7 +4,7 @@ import { SpoolError, errorMessage, type Logger } from '../../core/index.js';
 import type { Counter } from 'prom-client';
 import { cutFileName, type CutRange } from './cut-request.js';
 import type { CutRunner } from './cut-runner.js';
-import { CUT_TEMP_PREFIX, CUT_TEMP_SUFFIX } from './cut-temp-path.js';
+import { CUT_TEMP_PREFIX, CUT_TEMP_SUFFIX } from '../../lib/mp4/cut/cut-temp-path.js';
 
 export type CutOutcome = 'written' | 'reused' | 'refused' | 'failed';
 

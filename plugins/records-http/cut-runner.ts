@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { FileWork } from '../recorder/api.js';
-import type { CutOptions, CutResult } from './cut-mp4.js';
+import type { CutOptions, CutResult } from '../../lib/mp4/cut/cut-mp4.js';
 
 /** Runs cutMp4 off the event loop. */
 export interface CutRunner {
@@ -11,7 +11,7 @@ export interface CutRunner {
   close(): Promise<void>;
 }
 
-const CUT_MODULE = new URL('./cut-mp4.js', import.meta.url).href;
+const CUT_MODULE = new URL('../../lib/mp4/cut/cut-mp4.js', import.meta.url).href;
 
 /** Threads of the own pool: cuts are short, and this pool exists only when the recorder is disabled. */
 const OWN_POOL_MAX_THREADS = Math.min(2, availableParallelism());

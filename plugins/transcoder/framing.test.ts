@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { aac } from '../../core/index.js';
-import { AdtsReader, AdtsWriter } from '../../core/codecs/adts.js';
+import { aac } from '../../lib/codecs/index.js';
+import { AdtsReader, AdtsWriter } from '../../lib/codecs/adts.js';
 import { InputClock, OutputClock } from './clocks.js';
-import { crc32Ogg as oggCrc } from '../../core/codecs/crc32.js';
+import { crc32Ogg as oggCrc } from '../../lib/codecs/crc32.js';
 import { OGG_CONTINUED, OggPacketReader, OggPageWriter } from './ogg.js';
 
 const bytes = (length: number, seed: number): Uint8Array =>

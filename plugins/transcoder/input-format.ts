@@ -3,8 +3,9 @@
  * pipe (Ogg pages for Opus, raw bytes for G.711, ADTS for AAC), and how to make silence in it, which
  * fills gaps in the input so the converted audio stays in step with the stream's timeline.
  */
-import { aac, opus, type AudioTrack } from '../../core/index.js';
-import { AdtsWriter, silentAacFrame } from '../../core/codecs/adts.js';
+import { type AudioTrack } from '../../core/index.js';
+import { aac, opus } from '../../lib/codecs/index.js';
+import { AdtsWriter, silentAacFrame } from '../../lib/codecs/adts.js';
 import { OGG_BOS, OggPageWriter } from './ogg.js';
 
 /** Bytes for ffmpeg's stdin and the audio they hold, in samples of the input's own clock. */

@@ -4,7 +4,7 @@
  * turns ffmpeg's pages back into packets.
  */
 
-import { crc32Ogg } from '../../core/codecs/crc32.js';
+import { crc32Ogg } from '../../lib/codecs/crc32.js';
 
 const CAPTURE = [0x4f, 0x67, 0x67, 0x53]; // "OggS"
 const HEADER_BYTES = 27;

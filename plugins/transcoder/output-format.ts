@@ -4,8 +4,9 @@
  * Ogg pages of one packet each (its OpusHead built with libopus's encoder delay as pre-skip), or Vorbis
  * in Ogg (its headers made ahead of time, see vorbis-output.ts).
  */
-import { aac, opus, type AudioCodec, type AudioTrack } from '../../core/index.js';
-import { AdtsReader } from '../../core/codecs/adts.js';
+import { type AudioCodec, type AudioTrack } from '../../core/index.js';
+import { aac, opus } from '../../lib/codecs/index.js';
+import { AdtsReader } from '../../lib/codecs/adts.js';
 import { OggPacketReader } from './ogg.js';
 import type { TranscoderSettings } from './settings.js';
 import { aacBitrate, opusBitrate } from './settings.js';

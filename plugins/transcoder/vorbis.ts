@@ -2,10 +2,10 @@
  * Vorbis facts the transcoder needs (Vorbis I specification): the three header packets, stored together
  * Xiph-laced as Matroska's CodecPrivate holds them, and how many samples each audio packet decodes to.
  */
-import { BitReader } from '../../core/codecs/bit-reader.js';
-import { isVorbisHeader, type VorbisHeaders } from '../../core/codecs/vorbis.js';
+import { BitReader } from '../../lib/codecs/bit-reader.js';
+import { isVorbisHeader, type VorbisHeaders } from '../../lib/codecs/vorbis.js';
 
-export { isVorbisHeader, xiphLace, xiphUnlace, type VorbisHeaders } from '../../core/codecs/vorbis.js';
+export { isVorbisHeader, xiphLace, xiphUnlace, type VorbisHeaders } from '../../lib/codecs/vorbis.js';
 
 export interface VorbisIdentification {
   readonly channels: number;

@@ -1,6 +1,6 @@
 /**
  * The ContainerWriter shared by writer-mkv and writer-webm: the same Matroska code, with the codecs each
- * container may hold. writer-webm imports this module directly (code, not a plugin dependency), so it
+ * container may hold. writer-webm imports it through writer-mkv's api.ts (code, not a plugin dependency), so it
  * works with writer-mkv disabled.
  */
 import type { AudioCodec, Track, VideoCodec } from '../../core/index.js';
@@ -10,8 +10,8 @@ import type {
   OpenWriterOptions,
   RecordingFileWriter,
 } from '../recorder/api.js';
-import { MatroskaRecordingFile, type ClusterLimits } from './recording-file.js';
-import { configProblem } from './track-entries.js';
+import { MatroskaRecordingFile, type ClusterLimits } from '../../lib/matroska/recording-file.js';
+import { configProblem } from '../../lib/matroska/track-entries.js';
 
 export interface MatroskaProfile {
   readonly container: string;
@@ -67,7 +67,7 @@ export class MatroskaContainerWriter implements ContainerWriter {
   readonly extension: string;
   readonly audioCodecs: readonly AudioCodec[];
   readonly finalizer = {
-    module: new URL('./finalize.js', import.meta.url).href,
+    module: new URL('../../lib/matroska/finalize.js', import.meta.url).href,
     exportName: 'finalizeMatroska',
   };
 

@@ -17,7 +17,7 @@ import { makeClip, readMediaFile, type MediaFile } from '../../test/helpers/medi
 import { decodeErrors, ffmpeg, ffprobe } from '../../test/helpers/media-tools.js';
 import { mkvinfo, mkvinfoPath } from '../../test/helpers/mkvinfo.js';
 import { TempDir } from '../../test/helpers/tmp.js';
-import { finalizeMatroska } from './finalize.js';
+import { finalizeMatroska } from '../../lib/matroska/finalize.js';
 import {
   MatroskaContainerWriter,
   MKV_PROFILE,

@@ -5,8 +5,8 @@ import type {
   OpenWriterOptions,
   RecordingFileWriter,
 } from '../recorder/api.js';
-import { singleTrackProblem } from '../recorder/track-check.js';
-import { FragmentedMp4Writer } from './fragmented-writer.js';
+import { singleTrackProblem } from '../../lib/codecs/track-check.js';
+import { FragmentedMp4Writer } from '../../lib/mp4/fragmented-writer.js';
 
 export interface Mp4WriterSettings {
   readonly moovFirst: boolean;
@@ -25,7 +25,7 @@ export class Mp4ContainerWriter implements ContainerWriter {
   readonly extension = 'mp4';
   readonly audioCodecs = ['aac'] as const;
   readonly finalizer = {
-    module: new URL('./finalize.js', import.meta.url).href,
+    module: new URL('../../lib/mp4/finalize.js', import.meta.url).href,
     exportName: 'finalizeFragmentedMp4',
   };
 

@@ -24,8 +24,8 @@ import {
 } from '../../test/helpers/media-file.js';
 import { decodeErrors, FFPROBE, ffprobe, type ProbeStream } from '../../test/helpers/media-tools.js';
 import { TempDir } from '../../test/helpers/tmp.js';
-import { finalizeMpegTs, type TsFinalizeResult } from './finalize.js';
-import { TIMESTAMP_OFFSET } from './ts-muxer.js';
+import { finalizeMpegTs, type TsFinalizeResult } from '../../lib/mpegts/finalize.js';
+import { TIMESTAMP_OFFSET } from '../../lib/mpegts/ts-muxer.js';
 import { writeTsRecording, type WriteTsResult } from '../../test/fixtures/ts-writer-child.js';
 
 const run = promisify(execFile);

@@ -1,13 +1,13 @@
 import type { AudioTrack, Frame, Track, VideoTrack } from '../../core/index.js';
-import { singleTrackProblem } from '../recorder/track-check.js';
+import { singleTrackProblem } from '../../lib/codecs/track-check.js';
 import type {
   ContainerWriter,
   FinalizeOptions,
   OpenWriterOptions,
   RecordingFileWriter,
 } from '../recorder/api.js';
-import { AppendFile } from './append-file.js';
-import { TsMuxer } from './ts-muxer.js';
+import { AppendFile } from '../../lib/mpegts/append-file.js';
+import { TsMuxer } from '../../lib/mpegts/ts-muxer.js';
 
 export interface TsWriterSettings {
   /** Buffered packets reach the file at the latest this long after they were muxed. */
@@ -27,7 +27,7 @@ export class TsContainerWriter implements ContainerWriter {
   readonly extension = 'ts';
   readonly audioCodecs = ['aac'] as const;
   readonly finalizer = {
-    module: new URL('./finalize.js', import.meta.url).href,
+    module: new URL('../../lib/mpegts/finalize.js', import.meta.url).href,
     exportName: 'finalizeMpegTs',
   };
 

@@ -1,8 +1,12 @@
 import { definePlugin, type ConfigSchema } from '../../core/index.js';
 import { WriterRegistryToken } from '../recorder/api.js';
 // writer-mkv's Matroska code, imported as code: writer-webm works with the writer-mkv plugin disabled.
-import { matroskaWriterSchema, type MatroskaWriterConfig } from '../writer-mkv/config.js';
-import { MatroskaContainerWriter, webmProfile } from '../writer-mkv/matroska-writer.js';
+import {
+  MatroskaContainerWriter,
+  matroskaWriterSchema,
+  webmProfile,
+  type MatroskaWriterConfig,
+} from '../writer-mkv/api.js';
 
 export interface WebmWriterConfig extends MatroskaWriterConfig {
   audioCodec: 'opus' | 'vorbis';

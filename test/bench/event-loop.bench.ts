@@ -38,11 +38,7 @@ import {
 } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import {
-  finalizeFragmentedMp4,
-  type FinalizeOptions,
-  type FinalizeResult,
-} from '../../plugins/writer-mp4/finalize.js';
+import { finalizeFragmentedMp4, type FinalizeOptions, type FinalizeResult } from '../../lib/mp4/finalize.js';
 import { FileWorkToken, RecorderServiceToken, WriterRegistryToken } from '../../plugins/recorder/api.js';
 import { publishFile, type FilePublisher } from '../helpers/file-publisher.js';
 import { makeClip, readMediaFile } from '../helpers/media-file.js';

@@ -23,7 +23,7 @@ import {
   Output,
   type EncodedPacket,
 } from 'mediabunny';
-import { finalizeFragmentedMp4, type FinalizeOptions } from '../../plugins/writer-mp4/finalize.js';
+import { finalizeFragmentedMp4, type FinalizeOptions } from '../../lib/mp4/finalize.js';
 import { makeClip } from '../helpers/media-file.js';
 import { ffprobe } from '../helpers/media-tools.js';
 import { TempDir } from '../helpers/tmp.js';

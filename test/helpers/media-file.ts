@@ -14,7 +14,7 @@ import {
   type InputVideoTrack,
 } from 'mediabunny';
 import type { AudioTrack, Frame, VideoTrack } from '../../core/media.js';
-import { buildOpusHead, opusPacketSamples } from '../../core/codecs/opus.js';
+import { buildOpusHead, opusPacketSamples } from '../../lib/codecs/opus.js';
 import { ffmpeg } from './media-tools.js';
 import { TempDir } from './tmp.js';
 

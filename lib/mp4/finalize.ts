@@ -5,10 +5,10 @@
  * streamed through a fixed-size buffer.
  */
 import { open, rm, type FileHandle } from 'node:fs/promises';
-import { BoxBuilder, boxHeader } from './mp4/box-builder.js';
-import { scanFragmentedMp4, type DataRun, type FragmentScan } from './mp4/fragment-scan.js';
-import { buildMoov } from './mp4/moov-builder.js';
-import { computeTrackTimings, MOVIE_TIMESCALE } from './mp4/track-timing.js';
+import { BoxBuilder, boxHeader } from './box-builder.js';
+import { scanFragmentedMp4, type DataRun, type FragmentScan } from './fragment-scan.js';
+import { buildMoov } from './moov-builder.js';
+import { computeTrackTimings, MOVIE_TIMESCALE } from './track-timing.js';
 
 export interface FinalizeOptions {
   /** true: ftyp, moov, [free], mdat (progressive download). false: ftyp, mdat, moov. */

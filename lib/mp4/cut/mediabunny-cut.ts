@@ -15,7 +15,7 @@ import {
   Output,
   type InputTrack,
 } from 'mediabunny';
-import type { CutOptions, CutResult } from '../cut-mp4.js';
+import type { CutOptions, CutResult } from './cut-mp4.js';
 
 const OUTPUT_CHUNK_BYTES = 2 * 2 ** 20;
 

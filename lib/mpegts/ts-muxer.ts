@@ -1,4 +1,4 @@
-import { AdtsWriter } from '../../core/codecs/adts.js';
+import { AdtsWriter } from '../codecs/adts.js';
 import { AnnexBAccessUnits } from './h264-access-unit.js';
 import {
   AUDIO_PID,

@@ -20,7 +20,7 @@ import {
 import { decodeErrors, ffmpeg, ffprobe } from '../../test/helpers/media-tools.js';
 import { TempDir } from '../../test/helpers/tmp.js';
 import { finalizeMpegTs, type TsFinalizeResult } from './finalize.js';
-import { TsContainerWriter } from './ts-writer.js';
+import { TsContainerWriter } from '../../plugins/writer-ts/ts-writer.js';
 import { TIMESTAMP_OFFSET, TsMuxer } from './ts-muxer.js';
 import { PACKET_BYTES, TIMESTAMP_MODULO } from './ts-packets.js';
 import { parsePackets } from './ts-scan.js';

@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { childBoxes } from '../../writer-mp4/mp4/boxes.js';
-import { videoFrameMd5s, type DecodedFrame } from '../../../test/helpers/media-file.js';
-import { decodeErrors, ffmpeg, ffprobe } from '../../../test/helpers/media-tools.js';
-import { topLevelBoxTypes } from '../../../test/helpers/mp4-boxes.js';
+import { childBoxes } from '../../../lib/mp4/boxes.js';
+import { videoFrameMd5s, type DecodedFrame } from '../media-file.js';
+import { decodeErrors, ffmpeg, ffprobe } from '../media-tools.js';
+import { topLevelBoxTypes } from '../mp4-boxes.js';
 
 /** The test clips' frame rate and audio sample rate (makeClip). */
 export const FPS = 30;

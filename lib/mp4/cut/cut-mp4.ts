@@ -7,10 +7,10 @@
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { cutTempPath } from './cut-temp-path.js';
-import { isCutHandler, planCut, sourceDurationS, type SourceTrack } from './mp4-cut/cut-plan.js';
-import { TrackSamples } from './mp4-cut/sample-tables.js';
-import { readSourceMoov, UnsupportedMp4Error } from './mp4-cut/source-moov.js';
-import { writeCut, type WriteCutOptions } from './mp4-cut/write-cut.js';
+import { isCutHandler, planCut, sourceDurationS, type SourceTrack } from './cut-plan.js';
+import { TrackSamples } from '../sample-tables.js';
+import { readSourceMoov, UnsupportedMp4Error } from '../source-moov.js';
+import { writeCut, type WriteCutOptions } from './write-cut.js';
 
 export interface CutOptions {
   readonly startS: number;
@@ -75,7 +75,7 @@ async function cutToPath(source: string, outputPath: string, options: CutOptions
     return await nativeCut(source, outputPath, options);
   } catch (error) {
     if (!(error instanceof UnsupportedMp4Error)) throw error;
-    const { mediabunnyCut } = await import('./mp4-cut/mediabunny-cut.js');
+    const { mediabunnyCut } = await import('./mediabunny-cut.js');
     return mediabunnyCut(source, outputPath, options);
   }
 }

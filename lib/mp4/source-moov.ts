@@ -3,8 +3,8 @@
  * fragmented MP4's moov is made from its fragments.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { childBoxes, parseBoxHeader, readAt } from '../../writer-mp4/mp4/boxes.js';
-import { parseInitSegment, type InitSegment } from '../../writer-mp4/mp4/init-segment.js';
+import { childBoxes, parseBoxHeader, readAt } from './boxes.js';
+import { parseInitSegment, type InitSegment } from './init-segment.js';
 import { readFragmentedMoov } from './fragmented-source.js';
 
 /**

@@ -1,6 +1,6 @@
 /** Test support: MP4 files ffmpeg does not write, made by rewriting the moov of one it does. */
-import { childBoxes, type Box } from '../../writer-mp4/mp4/boxes.js';
-import { BoxBuilder } from '../../writer-mp4/mp4/box-builder.js';
+import { childBoxes, type Box } from '../../../lib/mp4/boxes.js';
+import { BoxBuilder } from '../../../lib/mp4/box-builder.js';
 
 const CONTAINERS = new Set(['moov', 'trak', 'mdia', 'minf', 'stbl']);
 

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { aac, h264 } from '../../core/index.js';
+import { aac, h264 } from '../codecs/index.js';
 import { makeClip, readMediaFile, videoFrameMd5s } from '../../test/helpers/media-file.js';
 import { decodeErrors, ffprobe } from '../../test/helpers/media-tools.js';
 import { TempDir } from '../../test/helpers/tmp.js';
-import { AdtsWriter } from '../../core/codecs/adts.js';
+import { AdtsWriter } from '../codecs/adts.js';
 
 const adtsHeaderWriter = (config: Uint8Array) => {
   const writer = new AdtsWriter(config);

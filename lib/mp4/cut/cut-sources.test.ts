@@ -17,10 +17,16 @@ import {
 } from '../../../test/helpers/media-file.js';
 import { decodeErrors, ffmpeg, ffprobe } from '../../../test/helpers/media-tools.js';
 import { TempDir } from '../../../test/helpers/tmp.js';
-import { cutMp4, nativeCut } from '../cut-mp4.js';
-import { UnsupportedMp4Error } from './source-moov.js';
-import { withSecondVideoDescription } from './test-files.js';
-import { assertCut, FPS, sampleTableBoxTypes, sourceMedia, type SourceMedia } from './cut-assertions.js';
+import { cutMp4, nativeCut } from './cut-mp4.js';
+import { UnsupportedMp4Error } from '../source-moov.js';
+import { withSecondVideoDescription } from '../../../test/helpers/mp4-cut/test-files.js';
+import {
+  assertCut,
+  FPS,
+  sampleTableBoxTypes,
+  sourceMedia,
+  type SourceMedia,
+} from '../../../test/helpers/mp4-cut/cut-assertions.js';
 
 const CLIP_S = 20;
 const tmp = new TempDir('spool-mp4-cut-sources-');

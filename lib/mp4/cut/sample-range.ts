@@ -3,7 +3,7 @@
  * whole numbers). Each search starts from a decode-time bound, found by binary search, and steps over a
  * few samples only: pts - dts lies between the track's least and greatest composition offset.
  */
-import type { TrackSamples } from './sample-tables.js';
+import type { TrackSamples } from '../sample-tables.js';
 
 /** Samples first..last (inclusive, decode order). */
 export interface SampleRange {

@@ -1,6 +1,6 @@
 /** Where a track's samples first..last lie in the source file: one byte run per source chunk they occupy. */
 import type { SampleRange } from './sample-range.js';
-import type { TrackSamples } from './sample-tables.js';
+import type { TrackSamples } from '../sample-tables.js';
 
 /** Runs in the track's decode order; a chunk's samples are contiguous, so each run is one byte range. */
 export interface ChunkRuns {

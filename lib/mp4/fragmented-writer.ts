@@ -6,7 +6,7 @@ import {
   Mp4OutputFormat,
   Output,
 } from 'mediabunny';
-import { aac, h264 } from '../../core/index.js';
+import { aac, h264 } from '../codecs/index.js';
 import { createRetentionTrimmer } from './mediabunny-retention.js';
 
 /** H.264 track: frames are AVCC (4-byte NAL lengths), SPS/PPS live in `avcC`. */

@@ -11,8 +11,13 @@ import { makeClip } from '../../../test/helpers/media-file.js';
 import { ffmpeg } from '../../../test/helpers/media-tools.js';
 import { topLevelBoxTypes } from '../../../test/helpers/mp4-boxes.js';
 import { TempDir } from '../../../test/helpers/tmp.js';
-import { cutMp4, type CutResult } from '../cut-mp4.js';
-import { assertCut, sampleTableBoxTypes, sourceMedia, type SourceMedia } from './cut-assertions.js';
+import { cutMp4, type CutResult } from './cut-mp4.js';
+import {
+  assertCut,
+  sampleTableBoxTypes,
+  sourceMedia,
+  type SourceMedia,
+} from '../../../test/helpers/mp4-cut/cut-assertions.js';
 
 const CLIP_S = 20;
 const tmp = new TempDir('spool-mp4-cut-');

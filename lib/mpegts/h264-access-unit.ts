@@ -1,4 +1,4 @@
-import { h264 } from '../../core/index.js';
+import { h264 } from '../codecs/index.js';
 
 const START_CODE = Uint8Array.of(0, 0, 0, 1);
 /** Access unit delimiter, primary_pic_type 7 (any slice type): required before each picture in TS. */

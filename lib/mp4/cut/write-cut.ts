@@ -3,9 +3,9 @@
  * copied from the source through a fixed-size buffer, never the whole cut in memory.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { boxHeader } from '../../writer-mp4/mp4/box-builder.js';
-import type { InitSegment } from '../../writer-mp4/mp4/init-segment.js';
-import { buildMoov } from '../../writer-mp4/mp4/moov-builder.js';
+import { boxHeader } from '../box-builder.js';
+import type { InitSegment } from '../init-segment.js';
+import { buildMoov } from '../moov-builder.js';
 import type { CopyRuns, CutPlan } from './cut-plan.js';
 
 export interface WriteCutOptions {

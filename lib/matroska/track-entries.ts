@@ -5,7 +5,8 @@
  * Xiph-laced, in CodecPrivate.
  */
 import { randomInt } from 'node:crypto';
-import { h264, opus, vorbis, type Codec, type Track, type VideoTrack } from '../../core/index.js';
+import type { Codec, Track, VideoTrack } from '../../core/index.js';
+import { h264, opus, vorbis } from '../codecs/index.js';
 import { element, floatElement, ID, stringElement, uintElement } from './ebml.js';
 
 const CODEC_IDS: Record<Codec, string> = {

@@ -5,7 +5,7 @@
  * samples cut into typed arrays. Nothing the size of an hour's tables is allocated, nor any object per
  * sample: first touching fresh memory is what costs most on a busy machine.
  */
-import { findChild, requireChild } from '../../writer-mp4/mp4/boxes.js';
+import { findChild, requireChild } from './boxes.js';
 import { lastAtOrBelow, RunCursor } from './run-cursor.js';
 import { UnsupportedMp4Error } from './source-moov.js';
 

@@ -5,11 +5,11 @@
  * and the cut's timeline is the one finalizing the file would give.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { childBoxes } from '../../writer-mp4/mp4/boxes.js';
-import { scanFragmentedMp4 } from '../../writer-mp4/mp4/fragment-scan.js';
-import { parseInitSegment } from '../../writer-mp4/mp4/init-segment.js';
-import { buildMoov } from '../../writer-mp4/mp4/moov-builder.js';
-import { computeTrackTimings } from '../../writer-mp4/mp4/track-timing.js';
+import { childBoxes } from './boxes.js';
+import { scanFragmentedMp4 } from './fragment-scan.js';
+import { parseInitSegment } from './init-segment.js';
+import { buildMoov } from './moov-builder.js';
+import { computeTrackTimings } from './track-timing.js';
 import type { SourceMoov } from './source-moov.js';
 
 const U32_MAX = 0xffffffff;

@@ -3,13 +3,13 @@
  * tables (in the writer's SampleTableBuilder, ready for its moov builder), each track's edit list, and
  * the source byte runs to copy in output order. Times in seconds are the source's presentation timeline.
  */
-import type { ScannedTrack } from '../../writer-mp4/mp4/fragment-scan.js';
-import type { InitTrack } from '../../writer-mp4/mp4/init-segment.js';
-import { SampleTableBuilder } from '../../writer-mp4/mp4/sample-table.js';
-import { MOVIE_TIMESCALE, type TrackTiming } from '../../writer-mp4/mp4/track-timing.js';
+import type { ScannedTrack } from '../fragment-scan.js';
+import type { InitTrack } from '../init-segment.js';
+import { SampleTableBuilder } from '../sample-table.js';
+import { MOVIE_TIMESCALE, type TrackTiming } from '../track-timing.js';
 import { chunkRuns, type ChunkRuns } from './chunk-runs.js';
 import { keyframeRange, mediaEnd, overlapRange, type SampleRange } from './sample-range.js';
-import type { RangeSamples, TrackSamples } from './sample-tables.js';
+import type { RangeSamples, TrackSamples } from '../sample-tables.js';
 
 export interface SourceTrack {
   readonly init: InitTrack;

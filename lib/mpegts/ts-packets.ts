@@ -2,7 +2,7 @@
  * MPEG-TS building blocks (ISO 13818-1): 188-byte packets, PAT/PMT sections, PES headers and
  * 33-bit timestamps. Pure functions, light enough for the finalizer's worker thread.
  */
-import { crc32Mpeg2 } from '../../core/codecs/crc32.js';
+import { crc32Mpeg2 } from '../codecs/crc32.js';
 
 export { crc32Mpeg2 };
 export const PACKET_BYTES = 188;

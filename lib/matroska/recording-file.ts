@@ -7,7 +7,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Frame, Track } from '../../core/index.js';
-import type { RecordingFileWriter } from '../recorder/api.js';
+import type { RecordingFileWriter } from '../../plugins/recorder/api.js';
 import {
   concat,
   ebmlHeader,
