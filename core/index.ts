@@ -4,10 +4,27 @@
  */
 import 'reflect-metadata';
 
-export { definePlugin, type PluginContext, type PluginDefinition } from './plugin.js';
-export { Token, createToken, injectToken } from './tokens.js';
-export { BusToken, ConfigToken, HooksToken, HttpToken, LoggerToken, MetricsToken } from './kernel-tokens.js';
+export {
+  definePlugin,
+  PluginContextToken,
+  type PluginClass,
+  type PluginContext,
+  type PluginDefinition,
+  type SpoolPlugin,
+} from './plugin.js';
+export { injectable } from 'tsyringe';
+export { Token, createToken, injectToken, injects } from './tokens.js';
+export { BusToken, ConfigToken, HttpToken, LoggerToken, MetricsToken } from './kernel-tokens.js';
 export type { HookName, HookSignatures, PluginHooks, TapFn } from './hooks.js';
+export {
+  HookCatalogue,
+  type CatalogueTapFn,
+  type HookKind,
+  type HookKinds,
+  type HookSignature,
+  type HookTable,
+  type HooksOf,
+} from './hook-catalogue.js';
 export { Hooks, HOOK_NAMES } from './hooks.js';
 export type * from './events.js';
 export type * from './media.js';

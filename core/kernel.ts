@@ -12,9 +12,11 @@ import { createKernelMetrics, type KernelMetrics } from './metrics.js';
 import { BUILTIN_PLUGINS_DIR, DEFAULT_CONFIG_FILE, DEFAULT_PLUGINS_FILE } from './paths.js';
 import { PluginHost } from './plugins/host.js';
 import { loadPlugin, type LoadedPlugin } from './plugins/loader.js';
+import { readBuiltinManifest, referenceKeysOf } from './plugins/manifest.js';
 import { orderPlugins } from './plugins/order.js';
 import { readPluginsFile, type PluginEntry } from './plugins/plugins-file.js';
 import { ServiceRegistry } from './services.js';
+import type { HookCatalogue, HookTable, HooksOf } from './hook-catalogue.js';
 import type { Token } from './tokens.js';
 import { BusToken, ConfigToken, HooksToken, HttpToken, LoggerToken, MetricsToken } from './kernel-tokens.js';
 
@@ -123,9 +125,13 @@ export class Spool {
     const disabledPlugins = new Set(
       listing.filter((item) => !item.entry.enabled).map((item) => item.entry.name),
     );
+    const builtinDir = options.builtinPluginsDir ?? BUILTIN_PLUGINS_DIR;
+    const referenceKeys = { ...readBuiltinManifest(builtinDir).referenceKeys };
+    for (const { definition } of ordered) Object.assign(referenceKeys, referenceKeysOf(definition as never));
     const loaded = loadConfig({
       schema,
       disabledPlugins,
+      referenceKeys,
       defaultsFile:
         options.defaultsFile ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined),
       configFiles: options.configFiles ?? [],
@@ -147,9 +153,17 @@ export class Spool {
     return new Spool(kernelConfig, loaded, rootLog, ordered);
   }
 
-  /** A service exported by any enabled plugin (or the kernel), for code that embeds Spool. */
-  service<T>(token: Token<T>): T {
-    return this.services.resolve(token);
+  /**
+   * A service exported by any enabled plugin (or the kernel), for code that embeds Spool. A hooks
+   * token gives a facade whose taps are named `user`.
+   */
+  service<T>(token: Token<T>, user = 'host'): T {
+    return this.services.resolve(token, user);
+  }
+
+  /** The whole catalogue behind a plugin's hooks token (tap by name, call): for code that embeds Spool. */
+  hookCatalogue<S extends HookTable>(token: Token<HooksOf<S>>): HookCatalogue<S> {
+    return this.services.catalogue(token);
   }
 
   get httpPort(): number {

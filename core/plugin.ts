@@ -2,11 +2,12 @@ import type { DependencyContainer } from 'tsyringe';
 import type { Logger } from 'pino';
 import type { StreamBus } from './bus/bus.js';
 import type { ConfigSchema, KernelConfig } from './config/schema.js';
+import type { HookCatalogue, HookKinds, HookTable, HooksOf } from './hook-catalogue.js';
 import type { PluginHooks } from './hooks.js';
 import type { KernelMetrics } from './metrics.js';
-import type { Token } from './tokens.js';
+import { createToken, type Token } from './tokens.js';
 
-/** What a plugin receives in register, start and stop. */
+/** What a plugin's instance receives (inject `PluginContextToken` in its constructor). */
 export interface PluginContext<C = Record<string, never>> {
   readonly name: string;
   /** This plugin's config section, validated against its schema. */
@@ -14,7 +15,7 @@ export interface PluginContext<C = Record<string, never>> {
   readonly kernelConfig: Readonly<KernelConfig>;
   /** Logger whose lines carry `plugin: <name>`. */
   readonly log: Logger;
-  /** The hook catalogue; every tap is named after this plugin and guarded. */
+  /** The kernel's hooks; every tap is named after this plugin and guarded. */
   readonly hooks: PluginHooks;
   readonly bus: StreamBus;
   readonly metrics: KernelMetrics;
@@ -25,6 +26,16 @@ export interface PluginContext<C = Record<string, never>> {
   /** Export a service to plugins that depend on this one. */
   provide<T>(token: Token<T>, value: T): void;
   provideFactory<T>(token: Token<T>, factory: (container: DependencyContainer) => T): void;
+  /**
+   * A guarded catalogue of this plugin's own hooks (declare the table and its kinds in api.ts).
+   * Taps that throw are logged and reported on `pluginError` like the kernel's.
+   */
+  defineHooks<S extends HookTable>(kinds: HookKinds<S>): HookCatalogue<S>;
+  /**
+   * Exports a catalogue's tap side: each plugin that uses `token` gets a facade whose taps carry
+   * that plugin's own name, so no plugin can tap under another's name.
+   */
+  provideHooks<S extends HookTable>(token: Token<HooksOf<S>>, catalogue: HookCatalogue<S>): void;
   /** Use a kernel service or one exported by a plugin listed in dependsOn or optionalDependsOn. */
   use<T>(token: Token<T>): T;
   /**
@@ -35,6 +46,27 @@ export interface PluginContext<C = Record<string, never>> {
   /** Report an error from background work (a subscriber loop, a timer): logged, counted, emitted. */
   reportError(where: string, error: unknown): void;
 }
+
+/**
+ * A plugin's one instance: all of its state lives here. The host resolves it from the plugin's child
+ * container (constructor parameters injected by token, see `PluginContextToken`), calls `register`
+ * once in dependency order, `start` in order, and `stop` in reverse order.
+ */
+export interface SpoolPlugin {
+  /** Synchronous: provide services, tap hooks. No I/O. */
+  register?(): void;
+  /** Listen, open, recover. Bounded by plugins.startTimeoutMs. */
+  start?(): void | Promise<void>;
+  /** Close everything this plugin opened. Bounded by plugins.stopTimeoutMs. */
+  stop?(): void | Promise<void>;
+}
+
+/**
+ * A plugin class: decorated with `@injectable()`, its constructor parameters with
+ * `@injectToken(PluginContextToken)`, `@injectToken(BusToken)` or a token from another plugin's api.ts.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- constructor parameters are injected
+export type PluginClass = new (...args: any[]) => SpoolPlugin;
 
 export interface PluginDefinition<C = Record<string, never>> {
   /** Must equal the plugin's name in plugins.json, its folder and its config section. */
@@ -49,13 +81,17 @@ export interface PluginDefinition<C = Record<string, never>> {
   readonly optionalDependsOn?: readonly string[];
   /** Schema of the config section named after the plugin. */
   readonly config?: ConfigSchema<C>;
-  /** Synchronous: bind services, tap hooks. No I/O. */
-  register(ctx: PluginContext<C>): void;
-  /** Listen, open, recover. Bounded by plugins.startTimeoutMs. */
-  start?(ctx: PluginContext<C>): void | Promise<void>;
-  /** Close everything this plugin opened; called in reverse start order. */
-  stop?(ctx: PluginContext<C>): void | Promise<void>;
+  /**
+   * Reference (flashphoner.properties) keys this plugin accepts that have no effect in Spool, each
+   * with the reason an operator is told. Keys it implements are mapped by its schema's `property`.
+   */
+  readonly propertiesWithoutEffect?: Readonly<Record<string, string>>;
+  /** The plugin's class; one instance per Spool. */
+  readonly plugin: PluginClass;
 }
+
+/** The context of the plugin being resolved; inject it in a plugin class's constructor. */
+export const PluginContextToken = createToken<PluginContext<never>>('plugin.context');
 
 /** Identity function that gives a plugin definition its types. */
 export function definePlugin<C = Record<string, never>>(

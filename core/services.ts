@@ -1,5 +1,6 @@
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { SpoolError } from './errors.js';
+import type { HookCatalogue, HookTable, HooksOf } from './hook-catalogue.js';
 import type { Token } from './tokens.js';
 
 export const KERNEL_OWNER = 'kernel';
@@ -12,7 +13,11 @@ export const KERNEL_OWNER = 'kernel';
 export class ServiceRegistry {
   readonly root: DependencyContainer;
   private readonly owners = new Map<symbol, string>();
+  private readonly tokens = new Map<symbol, Token<unknown>>();
   private readonly scopes = new Map<string, PluginScope>();
+  /** Services whose value depends on who uses them (hook facades named after the user). */
+  private readonly perUser = new Map<symbol, (user: string) => unknown>();
+  private readonly catalogues = new Map<symbol, unknown>();
 
   constructor() {
     this.root = rootContainer.createChildContainer();
@@ -27,8 +32,11 @@ export class ServiceRegistry {
     return this.owners.get(token.symbol);
   }
 
-  /** Resolves any provided service, whoever owns it: for code that embeds Spool (tests, tools). */
-  resolve<T>(token: Token<T>): T {
+  /**
+   * Resolves any provided service, whoever owns it: for code that embeds Spool (tests, tools).
+   * A per-user service (a hook facade) is built for `user`.
+   */
+  resolve<T>(token: Token<T>, user = 'host'): T {
     const owner = this.owners.get(token.symbol);
     if (owner === undefined) {
       throw new SpoolError(
@@ -36,8 +44,38 @@ export class ServiceRegistry {
         `${token.name} is not provided by any enabled plugin`,
       );
     }
+    const perUser = this.perUser.get(token.symbol);
+    if (perUser !== undefined) return perUser(user) as T;
     const container = owner === KERNEL_OWNER ? this.root : this.scopes.get(owner)!.container;
     return container.resolve<T>(token.symbol);
+  }
+
+  /** The whole catalogue behind a hooks token (call and tap by name): for code that embeds Spool. */
+  catalogue<S extends HookTable>(token: Token<HooksOf<S>>): HookCatalogue<S> {
+    const catalogue = this.catalogues.get(token.symbol);
+    if (catalogue === undefined) {
+      throw new SpoolError(
+        'SPOOL_ERR_SERVICE_NOT_FOUND',
+        `${token.name} is not provided by any enabled plugin`,
+      );
+    }
+    return catalogue as HookCatalogue<S>;
+  }
+
+  /** Tokens already provided by `plugin`, for binding them into a dependant's container. */
+  tokensOf(plugin: string): Token<unknown>[] {
+    return [...this.tokens.values()].filter((token) => this.owners.get(token.symbol) === plugin);
+  }
+
+  /** @internal used by PluginScope */
+  perUserFactory(token: Token<unknown>): ((user: string) => unknown) | undefined {
+    return this.perUser.get(token.symbol);
+  }
+
+  /** @internal used by PluginScope.provideHooks */
+  registerPerUser<S extends HookTable>(token: Token<HooksOf<S>>, catalogue: HookCatalogue<S>): void {
+    this.perUser.set(token.symbol, (user) => catalogue.forPlugin(user));
+    this.catalogues.set(token.symbol, catalogue);
   }
 
   /**
@@ -47,6 +85,13 @@ export class ServiceRegistry {
   createScope(pluginName: string, dependsOn: readonly string[]): PluginScope {
     const scope = new PluginScope(this, pluginName, dependsOn, this.root.createChildContainer());
     this.scopes.set(pluginName, scope);
+    // The services of the plugin's dependencies (provided in their register, which ran before) are
+    // bound into its container, so its class's constructor can have them injected.
+    for (const dependency of dependsOn) {
+      for (const token of this.tokensOf(dependency)) {
+        scope.container.register(token.symbol, { useFactory: () => scope.use(token) });
+      }
+    }
     return scope;
   }
 
@@ -64,6 +109,7 @@ export class ServiceRegistry {
       );
     }
     this.owners.set(token.symbol, pluginName);
+    this.tokens.set(token.symbol, token);
   }
 }
 
@@ -89,6 +135,13 @@ export class PluginScope {
     this.container.register(token.symbol, {
       useFactory: (c) => (built ??= { value: factory(c) }).value,
     });
+  }
+
+  /** Exports the tap side of a hook catalogue: each user gets a facade named after it. */
+  provideHooks<S extends HookTable>(token: Token<HooksOf<S>>, catalogue: HookCatalogue<S>): void {
+    this.registry.claim(token, this.pluginName);
+    this.registry.registerPerUser(token, catalogue);
+    this.container.register(token.symbol, { useFactory: () => catalogue.forPlugin(this.pluginName) });
   }
 
   /** Resolves a kernel service, this plugin's own service, or a dependency's exported service. */
@@ -118,6 +171,8 @@ export class PluginScope {
         `plugin "${this.pluginName}" used ${token.name} from plugin "${owner}" without listing "${owner}" in dependsOn or optionalDependsOn`,
       );
     }
+    const perUser = this.registry.perUserFactory(token);
+    if (perUser !== undefined) return perUser(this.pluginName) as T;
     const ownerScope = this.registry.scope(owner);
     if (ownerScope === undefined) {
       throw new SpoolError('SPOOL_ERR_SERVICE_NOT_FOUND', `plugin "${owner}" has no scope`);

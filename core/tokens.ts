@@ -1,4 +1,4 @@
-import { inject } from 'tsyringe';
+import { inject, injectable } from 'tsyringe';
 
 /**
  * A typed service key. Plugins share services only through tokens exported from their `api.ts`,
@@ -25,4 +25,18 @@ export function createToken<T>(name: string): Token<T> {
 /** Constructor-parameter decorator: `constructor(@injectToken(BusToken) bus: StreamBus)`. */
 export function injectToken<T>(token: Token<T>): ParameterDecorator {
   return inject(token.symbol) as ParameterDecorator;
+}
+
+/**
+ * The same as `@injectable()` on a class and `@injectToken(token)` on each constructor parameter,
+ * for code without decorators (plain JavaScript): `injects(MyPlugin, [PluginContextToken, BusToken])`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any constructor
+export function injects<C extends new (...args: any[]) => unknown>(
+  target: C,
+  tokens: readonly Token<unknown>[],
+): C {
+  tokens.forEach((token, index) => inject(token.symbol)(target, undefined, index));
+  injectable()(target);
+  return target;
 }

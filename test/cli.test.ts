@@ -80,7 +80,7 @@ describe('spool start', () => {
   test('a second signal exits at once while a plugin is still stopping', async () => {
     const hang = tmp.file(
       'hang.mjs',
-      `export default { name: 'hang', register() {}, stop: () => new Promise(() => {}) };`,
+      `export default { name: 'hang', plugin: class { stop() { return new Promise(() => {}); } } };`,
     );
     const plugins = tmp.json('plugins-hang.json', {
       plugins: [{ name: 'hang', enabled: true, module: `./${relative(tmp.path, hang)}` }],

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Spool, type RecordedFile } from '../core/index.js';
+import { Spool } from '../core/index.js';
+import { type RecordedFile, RecorderHooksToken } from '../plugins/recorder/api.js';
 import { publishFile } from './helpers/file-publisher.js';
 import { LogCapture } from './helpers/log.js';
 import { makeClip, type ClipOptions } from './helpers/media-file.js';
@@ -124,7 +125,7 @@ async function record(setup: Setup, index: number): Promise<void> {
     logDestination: new LogCapture(),
   });
   const finished = new Map<string, RecordedFile>();
-  spool.hooks.tap('test', 'recordingFinished', (file) => {
+  spool.hookCatalogue(RecorderHooksToken).tap('test', 'recordingFinished', (file) => {
     finished.set(file.streamName, file);
   });
   await spool.start();

@@ -21,19 +21,36 @@ test('a plugin in its own npm package compiles against the published types and r
   tmp.json('acme-spool-plugin/package.json', { name: 'acme-spool-plugin', type: 'module', main: 'index.js' });
   tmp.file(
     'acme-spool-plugin/index.ts',
-    `import { definePlugin, type StreamInfo } from 'spool-server';
-const seen: StreamInfo[] = [];
+    `import {
+  PluginContextToken,
+  definePlugin,
+  injectToken,
+  injectable,
+  type PluginContext,
+  type SpoolPlugin,
+  type StreamInfo,
+} from 'spool-server';
+
+@injectable()
+class AcmePlugin implements SpoolPlugin {
+  private readonly seen: StreamInfo[] = [];
+
+  constructor(@injectToken(PluginContextToken) private readonly ctx: PluginContext<{ limit: number }>) {}
+
+  register(): void {
+    this.ctx.hooks.publish.tap(() =>
+      this.seen.length >= this.ctx.config.limit ? { reason: 'acme limit reached', status: 429 } : undefined,
+    );
+    this.ctx.hooks.published.tap(({ stream }) => {
+      this.seen.push(stream.info());
+    });
+  }
+}
+
 export default definePlugin<{ limit: number }>({
   name: 'acme',
   config: { limit: { doc: 'streams allowed', format: 'nat', default: 1 } },
-  register(ctx) {
-    ctx.hooks.publish.tap((request) =>
-      seen.length >= ctx.config.limit ? { reason: 'acme limit reached', status: 429 } : undefined,
-    );
-    ctx.hooks.published.tap(({ stream }) => {
-      seen.push(stream.info());
-    });
-  },
+  plugin: AcmePlugin,
 });
 `,
   );
@@ -46,6 +63,8 @@ export default definePlugin<{ limit: number }>({
     '--target',
     'es2022',
     '--skipLibCheck',
+    '--experimentalDecorators',
+    '--emitDecoratorMetadata',
     '--typeRoots',
     join(REPO_ROOT, 'node_modules', '@types'),
     '--types',

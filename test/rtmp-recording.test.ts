@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { Spool, type RecordedFile } from '../core/index.js';
+import { Spool } from '../core/index.js';
+import { type RecordedFile, RecorderHooksToken } from '../plugins/recorder/api.js';
 import { RtmpIngestToken } from '../plugins/ingest-rtmp/api.js';
 import { RecorderServiceToken } from '../plugins/recorder/api.js';
 import { LogCapture } from './helpers/log.js';
@@ -38,7 +39,7 @@ async function startSpool(extra: string[] = []) {
   });
   await spool.start();
   const finished: RecordedFile[] = [];
-  spool.hooks.tap('test', 'recordingFinished', (file) => {
+  spool.hookCatalogue(RecorderHooksToken).tap('test', 'recordingFinished', (file) => {
     finished.push(file);
   });
   const rtmp = `rtmp://127.0.0.1:${spool.service(RtmpIngestToken).port}/live`;

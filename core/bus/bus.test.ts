@@ -238,6 +238,26 @@ describe('Stream and Subscription', () => {
     ]);
   });
 
+  test('a throwing keyframe-request handler is reported as a plugin error; the other handlers still run', async () => {
+    const { bus, hooks } = setup();
+    const errors: PluginErrorEvent[] = [];
+    hooks.tap('observer', 'pluginError', (event) => {
+      errors.push(event);
+    });
+    const stream = await bus.publish(req('cam'));
+    stream.onKeyframeRequest(() => {
+      throw new Error('third-party publisher bug');
+    });
+    const asked: string[] = [];
+    stream.onKeyframeRequest(({ requester }) => asked.push(requester));
+    stream.requestKeyframe('player-1');
+    await nextTurn();
+    assert.deepEqual(asked, ['player-1']);
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]!.plugin, 'test');
+    assert.match(String((errors[0]!.error as Error).message), /third-party publisher bug/);
+  });
+
   for (const role of ['player', 'recorder'] as const) {
     test(`a slow ${role} neither delays the publisher nor a fast subscriber`, async () => {
       const total = 10_000;

@@ -218,6 +218,14 @@ export class StreamBus implements StreamOwner {
     this.metrics.streamsPublished.dec({ source: stream.source });
   }
 
+  onKeyframeHandlerError(stream: Stream, error: unknown): void {
+    this.hooks.reportPluginError({
+      plugin: stream.source,
+      where: `keyframe request of "${stream.name}"`,
+      error,
+    });
+  }
+
   async onEnded(stream: Stream, reason: string): Promise<void> {
     this.log.info(
       { stream: stream.name, mediaSessionId: stream.mediaSessionId, reason },

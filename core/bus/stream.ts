@@ -30,6 +30,8 @@ export interface StreamOwner {
   release(stream: Stream): void;
   /** Runs after release: logs and the `unpublished` hook. */
   onEnded(stream: Stream, reason: string): Promise<void>;
+  /** A keyframe-request handler threw: reported, never thrown into the bus. */
+  onKeyframeHandlerError(stream: Stream, error: unknown): void;
 }
 
 /**
@@ -169,7 +171,14 @@ export class Stream implements SubscriptionHost {
         const requesters = [...this.pendingKeyframeRequesters];
         this.pendingKeyframeRequesters.clear();
         for (const requester of requesters) {
-          for (const handler of this.keyframeHandlers) handler({ requester });
+          for (const handler of this.keyframeHandlers) {
+            // A throwing handler (a third-party publisher) must not become an uncaught exception.
+            try {
+              handler({ requester });
+            } catch (error) {
+              this.owner.onKeyframeHandlerError(this, error);
+            }
+          }
         }
       });
     }

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import convict from 'convict';
 import { SpoolError, errorMessage } from '../errors.js';
 import { parseProperties } from './properties.js';
-import { REFERENCE_KEYS } from './reference-keys.js';
 import { envNameFor, isSetting, listSettings, type SettingSchema } from './schema.js';
 
 export interface ConfigSources {
@@ -20,6 +19,20 @@ export interface LoadConfigOptions extends ConfigSources {
   readonly schema: Record<string, unknown>;
   /** Plugins listed in plugins.json but disabled: their sections are ignored, not validated. */
   readonly disabledPlugins: ReadonlySet<string>;
+  /**
+   * Reference (flashphoner.properties) keys declared by plugins that are not enabled here, or that
+   * have no effect: so such a key gets a notice naming its plugin instead of "unknown". Each
+   * plugin declares its own (schema `property`, `propertiesWithoutEffect`); see core/plugins/manifest.ts.
+   */
+  readonly referenceKeys?: Readonly<Record<string, ReferenceKey>>;
+}
+
+/** A reference key some plugin declares. */
+export interface ReferenceKey {
+  /** The plugin that declares it. */
+  readonly plugin: string;
+  /** Set when the key is accepted but changes nothing in Spool: why. */
+  readonly noEffect?: string;
 }
 
 export interface LoadedConfig {
@@ -92,14 +105,12 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
         assignText(entry.key, entry.value, origin);
       } else if (isSectionOf(entry.key, options.disabledPlugins)) {
         notices.push(`${origin}: "${entry.key}" ignored: its plugin is disabled`);
-      } else if (Object.hasOwn(REFERENCE_KEYS, entry.key)) {
-        const ref = REFERENCE_KEYS[entry.key]!;
+      } else if (options.referenceKeys !== undefined && Object.hasOwn(options.referenceKeys, entry.key)) {
+        const ref = options.referenceKeys[entry.key]!;
         notices.push(
-          ref.plugin === null
+          ref.noEffect !== undefined
             ? `${origin}: "${entry.key}" accepted, no effect in Spool: ${ref.noEffect}`
-            : settings.has(ref.plugin) || [...settings.keys()].some((k) => k.startsWith(`${ref.plugin}.`))
-              ? `${origin}: "${entry.key}" is not implemented yet by plugin "${ref.plugin}"; ignored`
-              : `${origin}: "${entry.key}" ignored: plugin "${ref.plugin}" is not enabled`,
+            : `${origin}: "${entry.key}" ignored: plugin "${ref.plugin}" is not enabled`,
         );
       } else {
         unknown.push(entry.key);

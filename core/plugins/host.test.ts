@@ -34,17 +34,22 @@ function pluginSource(name: string, options: FixtureOptions = {}): string {
         ? "throw new Error('camera on fire');"
         : '';
   const stop = options.stop === 'hang' ? 'await new Promise(() => {});' : '';
-  return `import { createToken } from '${coreIndex}';
+  return `import { createToken, injects, PluginContextToken } from '${coreIndex}';
 const events = (globalThis.__spoolEvents ??= []);
 void createToken;
+class Plugin {
+  constructor(ctx) { this.ctx = ctx; }
+  register() { const ctx = this.ctx; events.push('register:${name}'); ${options.register ?? ''} }
+  async start() { const ctx = this.ctx; events.push('start:${name}'); ${options.startBody ?? ''} ${start} }
+  async stop() { events.push('stop:${name}'); ${stop} }
+}
+injects(Plugin, [PluginContextToken]);
 export default {
   name: ${JSON.stringify(name)},
   dependsOn: ${JSON.stringify(options.dependsOn ?? [])},
   optionalDependsOn: ${JSON.stringify(options.optionalDependsOn ?? [])},
   ${options.config === undefined ? '' : `config: ${options.config},`}
-  register(ctx) { events.push('register:${name}'); ${options.register ?? ''} },
-  async start(ctx) { events.push('start:${name}'); ${options.startBody ?? ''} ${start} },
-  async stop(ctx) { events.push('stop:${name}'); ${stop} },
+  plugin: Plugin,
 };
 `;
 }

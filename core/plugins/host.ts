@@ -3,10 +3,11 @@ import type { Logger } from 'pino';
 import type { StreamBus } from '../bus/bus.js';
 import type { KernelConfig } from '../config/schema.js';
 import { SpoolError, errorMessage } from '../errors.js';
+import type { HookKinds, HookTable } from '../hook-catalogue.js';
 import type { Hooks } from '../hooks.js';
 import { pluginLogger } from '../log.js';
 import type { KernelMetrics } from '../metrics.js';
-import type { PluginContext } from '../plugin.js';
+import { PluginContextToken, type PluginContext, type SpoolPlugin } from '../plugin.js';
 import type { ServiceRegistry } from '../services.js';
 import type { LoadedPlugin } from './loader.js';
 
@@ -15,6 +16,7 @@ export type PluginState = 'registered' | 'starting' | 'started' | 'failed' | 'st
 interface RunningPlugin {
   readonly loaded: LoadedPlugin;
   readonly ctx: PluginContext<Record<string, unknown>>;
+  readonly instance: SpoolPlugin;
   state: PluginState;
 }
 
@@ -42,8 +44,11 @@ export class PluginHost {
   register(ordered: readonly LoadedPlugin[]): void {
     for (const loaded of ordered) {
       const ctx = this.createContext(loaded);
+      let instance: SpoolPlugin;
       try {
-        loaded.definition.register(ctx);
+        ctx.container.register(PluginContextToken.symbol, { useValue: ctx });
+        instance = ctx.container.resolve(loaded.definition.plugin);
+        instance.register?.();
       } catch (error) {
         throw new SpoolError(
           'SPOOL_ERR_PLUGIN_REGISTER',
@@ -51,7 +56,7 @@ export class PluginHost {
           { cause: error },
         );
       }
-      this.plugins.push({ loaded, ctx, state: 'registered' });
+      this.plugins.push({ loaded, ctx, instance, state: 'registered' });
     }
   }
 
@@ -63,7 +68,7 @@ export class PluginHost {
       plugin.state = 'starting';
       try {
         await withTimeout(
-          Promise.resolve().then(() => plugin.loaded.definition.start?.(plugin.ctx)),
+          Promise.resolve().then(() => plugin.instance.start?.()),
           timeoutMs,
           () =>
             new SpoolError(
@@ -100,7 +105,7 @@ export class PluginHost {
       plugin.state = 'stopping';
       try {
         await withTimeout(
-          Promise.resolve().then(() => plugin.loaded.definition.stop?.(plugin.ctx)),
+          Promise.resolve().then(() => plugin.instance.stop?.()),
           timeoutMs,
           () => new Error(`did not stop within ${timeoutMs} ms (plugins.stopTimeoutMs)`),
         );
@@ -130,6 +135,8 @@ export class PluginHost {
       dataDir: join(resolve(this.deps.kernelConfig.dataDir), definition.name),
       provide: scope.provide.bind(scope),
       provideFactory: scope.provideFactory.bind(scope),
+      defineHooks: <S extends HookTable>(kinds: HookKinds<S>) => hooks.catalogue<S>(definition.name, kinds),
+      provideHooks: scope.provideHooks.bind(scope),
       use: scope.use.bind(scope),
       tryUse: scope.tryUse.bind(scope),
       reportError: (where: string, error: unknown) =>

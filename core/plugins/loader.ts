@@ -51,10 +51,10 @@ export async function loadPlugin(
   }
   const definition = (exports.default ?? exports.plugin) as
     PluginDefinition<Record<string, unknown>> | undefined;
-  if (typeof definition !== 'object' || definition === null || typeof definition.register !== 'function') {
+  if (typeof definition !== 'object' || definition === null || typeof definition.plugin !== 'function') {
     throw new SpoolError(
       'SPOOL_ERR_PLUGIN_INVALID',
-      `plugin "${entry.name}": ${location} must export a plugin definition (default export or "plugin") with a register function`,
+      `plugin "${entry.name}": ${location} must export a plugin definition (default export or "plugin") whose "plugin" is its class`,
     );
   }
   if (definition.name !== entry.name) {

@@ -1,5 +1,13 @@
 import { statfs } from 'node:fs/promises';
-import { definePlugin, errorMessage } from '../../core/index.js';
+import {
+  definePlugin,
+  errorMessage,
+  PluginContextToken,
+  injectToken,
+  injectable,
+  type PluginContext,
+  type SpoolPlugin,
+} from '../../core/index.js';
 import { RecordingPolicyRegistryToken, type PartRefusal } from '../recorder/api.js';
 import { DiskGuardToken, type DiskGuard } from './api.js';
 import { formatBytes, parseMinSpace } from './min-space.js';
@@ -12,31 +20,12 @@ interface DiskGuardConfig {
 /** The log line the reference documents, which operators grep for. */
 export const LOW_SPACE_MESSAGE = 'Not enough available disk space';
 
-/**
- * file_recorder_min_space: a recording does not start, and a running one stops with a playable file
- * (its hook still runs), when the free space where it is written is below the limit. Checked before
- * each recording and each rotation part, and every checkIntervalMs while recording.
- */
-export default definePlugin<DiskGuardConfig>({
-  name: 'disk-guard',
-  description: 'Refuses or stops recordings when free disk space is below file_recorder_min_space',
-  dependsOn: ['recorder'],
-  config: {
-    minSpace: {
-      doc: 'Minimum free space in record_dir and record_tmp_dir: bytes, or with a g or m suffix ("1g", "1024m")',
-      format: (value: unknown) => {
-        parseMinSpace(String(value));
-      },
-      default: '1g',
-      property: 'file_recorder_min_space',
-    },
-    checkIntervalMs: {
-      doc: 'How often free space is checked while recording',
-      format: 'nat',
-      default: 5000,
-    },
-  },
-  register(ctx) {
+@injectable()
+class DiskGuardPlugin implements SpoolPlugin {
+  constructor(@injectToken(PluginContextToken) private readonly ctx: PluginContext<DiskGuardConfig>) {}
+
+  register(): void {
+    const ctx = this.ctx;
     const guard: DiskGuard = {
       minSpaceBytes: parseMinSpace(ctx.config.minSpace),
       async freeBytes(dir: string) {
@@ -89,5 +78,32 @@ export default definePlugin<DiskGuardConfig>({
       timer.unref();
     });
     ctx.hooks.shutdown.tap(() => clearInterval(timer));
+  }
+}
+
+/**
+ * file_recorder_min_space: a recording does not start, and a running one stops with a playable file
+ * (its hook still runs), when the free space where it is written is below the limit. Checked before
+ * each recording and each rotation part, and every checkIntervalMs while recording.
+ */
+export default definePlugin<DiskGuardConfig>({
+  name: 'disk-guard',
+  description: 'Refuses or stops recordings when free disk space is below file_recorder_min_space',
+  dependsOn: ['recorder'],
+  config: {
+    minSpace: {
+      doc: 'Minimum free space in record_dir and record_tmp_dir: bytes, or with a g or m suffix ("1g", "1024m")',
+      format: (value: unknown) => {
+        parseMinSpace(String(value));
+      },
+      default: '1g',
+      property: 'file_recorder_min_space',
+    },
+    checkIntervalMs: {
+      doc: 'How often free space is checked while recording',
+      format: 'nat',
+      default: 5000,
+    },
   },
+  plugin: DiskGuardPlugin,
 });

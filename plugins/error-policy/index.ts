@@ -1,10 +1,45 @@
-import { definePlugin, errorMessage } from '../../core/index.js';
+import {
+  definePlugin,
+  errorMessage,
+  PluginContextToken,
+  injectToken,
+  injectable,
+  type PluginContext,
+  type SpoolPlugin,
+} from '../../core/index.js';
 import { RecordingPolicyRegistryToken } from '../recorder/api.js';
 import { ErrorWindow } from './error-window.js';
 
 interface ErrorPolicyConfig {
   intervalMinutes: number;
   maxErrors: number;
+}
+
+@injectable()
+class ErrorPolicyPlugin implements SpoolPlugin {
+  constructor(@injectToken(PluginContextToken) private readonly ctx: PluginContext<ErrorPolicyConfig>) {}
+
+  register(): void {
+    const ctx = this.ctx;
+    const { intervalMinutes, maxErrors } = ctx.config;
+    const window = new ErrorWindow(intervalMinutes * 60_000, maxErrors);
+    ctx.use(RecordingPolicyRegistryToken).registerPolicy({
+      name: 'error-policy',
+      onError(view, where, error) {
+        const count = window.add(view.recordingId, Date.now());
+        ctx.log.warn(
+          { recordingId: view.recordingId, stream: view.stream.name, where, count },
+          `recording error ${count}/${maxErrors} of "${view.stream.name}" (${where}): ${errorMessage(error)}`,
+        );
+        if (!window.limitReached(count)) return undefined;
+        return {
+          action: 'stop',
+          reason: 'errors',
+          message: `recording of "${view.stream.name}" stopped: ${count} errors within ${intervalMinutes} min (file_recorder_max_errors_per_interval=${maxErrors})`,
+        };
+      },
+    });
+  }
 }
 
 /**
@@ -31,24 +66,5 @@ export default definePlugin<ErrorPolicyConfig>({
       property: 'file_recorder_max_errors_per_interval',
     },
   },
-  register(ctx) {
-    const { intervalMinutes, maxErrors } = ctx.config;
-    const window = new ErrorWindow(intervalMinutes * 60_000, maxErrors);
-    ctx.use(RecordingPolicyRegistryToken).registerPolicy({
-      name: 'error-policy',
-      onError(view, where, error) {
-        const count = window.add(view.recordingId, Date.now());
-        ctx.log.warn(
-          { recordingId: view.recordingId, stream: view.stream.name, where, count },
-          `recording error ${count}/${maxErrors} of "${view.stream.name}" (${where}): ${errorMessage(error)}`,
-        );
-        if (!window.limitReached(count)) return undefined;
-        return {
-          action: 'stop',
-          reason: 'errors',
-          message: `recording of "${view.stream.name}" stopped: ${count} errors within ${intervalMinutes} min (file_recorder_max_errors_per_interval=${maxErrors})`,
-        };
-      },
-    });
-  },
+  plugin: ErrorPolicyPlugin,
 });

@@ -2,14 +2,22 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { Spool, type RecordedFile } from '../../core/index.js';
+import { Spool } from '../../core/index.js';
+import { type RecordedFile, RecorderHooksToken } from '../recorder/api.js';
 import { LogCapture } from '../../test/helpers/log.js';
 import { REPO_ROOT } from '../../test/helpers/spool-process.js';
 import { TempDir } from '../../test/helpers/tmp.js';
 
 const tmp = new TempDir('spool-hooks-');
 after(() => tmp.cleanup());
-const pluginsFile = tmp.json('plugins.json', { plugins: [{ name: 'hook-scripts', enabled: true }] });
+// hook-scripts taps the recorder's recordingFinished; the tests fire that hook directly.
+const pluginsFile = tmp.json('plugins.json', {
+  plugins: [
+    { name: 'recorder', enabled: true },
+    { name: 'hook-scripts', enabled: true },
+  ],
+});
+const recordDir = join(tmp.path, 'records');
 
 function script(name: string, body: string): string {
   const path = tmp.file(name, `#!/bin/sh\n${body}\n`);
@@ -21,7 +29,7 @@ async function withSpool(sets: string[], run: (spool: Spool, log: LogCapture) =>
   const log = new LogCapture();
   const spool = await Spool.create({
     pluginsFile,
-    sets: ['http.port=0', 'http.host=127.0.0.1', ...sets],
+    sets: ['http.port=0', 'http.host=127.0.0.1', `recorder.recordDir=${recordDir}`, ...sets],
     env: {},
     logDestination: log,
   });
@@ -66,7 +74,9 @@ describe('hook-scripts', () => {
     await spool.start();
     try {
       const hostile = '$(touch pwned) `id` ; rm -rf x';
-      await spool.hooks.call('recordingFinished', finished('/srv/records/a file.mp4', hostile));
+      await spool
+        .hookCatalogue(RecorderHooksToken)
+        .call('recordingFinished', finished('/srv/records/a file.mp4', hostile));
       assert.equal(readFileSync(out, 'utf8'), `2\n${hostile}\n/srv/records/a file.mp4\n`);
       assert.ok(!existsSync(join(REPO_ROOT, 'pwned')));
       assert.ok(
@@ -84,13 +94,13 @@ describe('hook-scripts', () => {
     await withSpool(
       [`hook-scripts.onRecordHookScript=${join(tmp.path, 'missing.sh')}`],
       async (spool, log) => {
-        await spool.hooks.call('recordingFinished', finished('/r/x.mp4'));
+        await spool.hookCatalogue(RecorderHooksToken).call('recordingFinished', finished('/r/x.mp4'));
         assert.ok(log.find((line) => line.level === 50 && /could not run: ENOENT/.test(String(line.msg))));
       },
     );
     const failing = script('fail.sh', 'echo "disk quota" >&2; exit 3');
     await withSpool([`hook-scripts.onRecordHookScript=${failing}`], async (spool, log) => {
-      await spool.hooks.call('recordingFinished', finished('/r/x.mp4'));
+      await spool.hookCatalogue(RecorderHooksToken).call('recordingFinished', finished('/r/x.mp4'));
       const line = log.find((l) => /failed with code 3/.test(String(l.msg)));
       assert.ok(line);
       assert.equal(line.stderr, 'disk quota');
@@ -100,7 +110,7 @@ describe('hook-scripts', () => {
       [`hook-scripts.onRecordHookScript=${hanging}`, 'hook-scripts.timeoutMs=300'],
       async (spool, log) => {
         const startedAt = Date.now();
-        await spool.hooks.call('recordingFinished', finished('/r/x.mp4'));
+        await spool.hookCatalogue(RecorderHooksToken).call('recordingFinished', finished('/r/x.mp4'));
         assert.ok(Date.now() - startedAt < 5000);
         assert.ok(log.find((l) => /killed after 300 ms/.test(String(l.msg))));
       },
@@ -117,7 +127,7 @@ describe('hook-scripts', () => {
       await withSpool(
         [`hook-scripts.onRecordHookScript=${join(REPO_ROOT, 'scripts', 'on_record_hook.sh')}`],
         async (spool, l) => {
-          await spool.hooks.call('recordingFinished', finished(recording, 'cam'));
+          await spool.hookCatalogue(RecorderHooksToken).call('recordingFinished', finished(recording, 'cam'));
           log.lines.push(...l.lines);
         },
       );

@@ -1,5 +1,13 @@
 import { resolve } from 'node:path';
-import { definePlugin, type RecordedFile } from '../../core/index.js';
+import {
+  definePlugin,
+  PluginContextToken,
+  injectToken,
+  injectable,
+  type PluginContext,
+  type SpoolPlugin,
+} from '../../core/index.js';
+import { RecorderHooksToken, type RecordedFile } from '../recorder/api.js';
 import { runScript } from './run-script.js';
 
 interface HookScriptsConfig {
@@ -7,33 +15,16 @@ interface HookScriptsConfig {
   timeoutMs: number;
 }
 
-/**
- * on_record_hook_script: after each finished recording file (every rotation part, and also files
- * closed because of disk space or errors, or recovered at start-up) the script runs with
- * $1 = stream name and $2 = the file's absolute path. A missing or failing script is logged,
- * never fatal.
- */
-export default definePlugin<HookScriptsConfig>({
-  name: 'hook-scripts',
-  description: 'Runs on_record_hook_script for every finished recording',
-  config: {
-    onRecordHookScript: {
-      doc: 'Script run after each recording file is finished ($1 stream name, $2 file path); empty = none',
-      format: String,
-      default: '',
-      property: 'on_record_hook_script',
-    },
-    timeoutMs: {
-      doc: 'A hook script running longer than this is killed',
-      format: 'nat',
-      default: 60000,
-    },
-  },
-  register(ctx) {
+@injectable()
+class HookScriptsPlugin implements SpoolPlugin {
+  constructor(@injectToken(PluginContextToken) private readonly ctx: PluginContext<HookScriptsConfig>) {}
+
+  register(): void {
+    const ctx = this.ctx;
     const script = ctx.config.onRecordHookScript === '' ? undefined : resolve(ctx.config.onRecordHookScript);
     if (script === undefined) return;
 
-    ctx.hooks.recordingFinished.tap(async (file: RecordedFile) => {
+    ctx.use(RecorderHooksToken).recordingFinished.tap(async (file: RecordedFile) => {
       const args = [file.streamName, file.filePath];
       const result = await runScript(script, args, ctx.config.timeoutMs);
       const details = {
@@ -61,5 +52,31 @@ export default definePlugin<HookScriptsConfig>({
         ctx.log.info(details, `on_record_hook_script done for ${file.fileName}`);
       }
     });
+  }
+}
+
+/**
+ * on_record_hook_script: after each finished recording file (every rotation part, and also files
+ * closed because of disk space or errors, or recovered at start-up) the script runs with
+ * $1 = stream name and $2 = the file's absolute path. A missing or failing script is logged,
+ * never fatal.
+ */
+export default definePlugin<HookScriptsConfig>({
+  name: 'hook-scripts',
+  description: 'Runs on_record_hook_script for every finished recording',
+  dependsOn: ['recorder'],
+  config: {
+    onRecordHookScript: {
+      doc: 'Script run after each recording file is finished ($1 stream name, $2 file path); empty = none',
+      format: String,
+      default: '',
+      property: 'on_record_hook_script',
+    },
+    timeoutMs: {
+      doc: 'A hook script running longer than this is killed',
+      format: 'nat',
+      default: 60000,
+    },
   },
+  plugin: HookScriptsPlugin,
 });

@@ -1,8 +1,49 @@
-import { definePlugin, positiveInteger, type PluginContext } from '../../core/index.js';
+import {
+  definePlugin,
+  positiveInteger,
+  type PluginContext,
+  PluginContextToken,
+  injectToken,
+  injectable,
+  type SpoolPlugin,
+} from '../../core/index.js';
 import { RtmpIngestToken } from './api.js';
 import { RtmpIngestService, type IngestRtmpConfig } from './ingest.js';
 
-const services = new WeakMap<PluginContext<IngestRtmpConfig>, RtmpIngestService>();
+@injectable()
+class IngestRtmpPlugin implements SpoolPlugin {
+  private readonly service: RtmpIngestService;
+
+  constructor(@injectToken(PluginContextToken) private readonly ctx: PluginContext<IngestRtmpConfig>) {
+    this.service = new RtmpIngestService(ctx);
+  }
+
+  register(): void {
+    const { service } = this;
+    this.ctx.provide(RtmpIngestToken, {
+      get port() {
+        return service.port;
+      },
+      get host() {
+        return service.host;
+      },
+      get app() {
+        return service.app;
+      },
+      get publishers() {
+        return service.publishers;
+      },
+    });
+  }
+
+  start(): Promise<void> {
+    return this.service.start();
+  }
+
+  stop(): Promise<void> {
+    return this.service.stop();
+  }
+}
 
 /**
  * RTMP publish (ffmpeg, OBS, encoders) → the stream bus, source 'rtmp'. H.264 and AAC; the stream
@@ -36,28 +77,5 @@ export default definePlugin<IngestRtmpConfig>({
       default: 2000,
     },
   },
-  register(ctx) {
-    const service = new RtmpIngestService(ctx);
-    services.set(ctx, service);
-    ctx.provide(RtmpIngestToken, {
-      get port() {
-        return service.port;
-      },
-      get host() {
-        return service.host;
-      },
-      get app() {
-        return service.app;
-      },
-      get publishers() {
-        return service.publishers;
-      },
-    });
-  },
-  async start(ctx) {
-    await services.get(ctx)!.start();
-  },
-  async stop(ctx) {
-    await services.get(ctx)?.stop();
-  },
+  plugin: IngestRtmpPlugin,
 });

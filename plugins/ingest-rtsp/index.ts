@@ -1,13 +1,44 @@
-import { definePlugin, type PluginContext } from '../../core/index.js';
+import {
+  definePlugin,
+  type PluginContext,
+  PluginContextToken,
+  injectToken,
+  injectable,
+  type SpoolPlugin,
+} from '../../core/index.js';
 import { RestRegistryToken } from '../rest-api/api.js';
 import { RtspIngestToken } from './api.js';
 import { ingestRtspSchema, type IngestRtspConfig } from './config.js';
 import { rtspRoutes } from './rest-routes.js';
 import { RtspIngestService } from './service.js';
 
-const services = new WeakMap<PluginContext<IngestRtspConfig>, RtspIngestService>();
-/** Removes the bus provider of rtsp:// names, in stop. */
-const providers = new WeakMap<PluginContext<IngestRtspConfig>, () => void>();
+@injectable()
+class IngestRtspPlugin implements SpoolPlugin {
+  private readonly service: RtspIngestService;
+  /** Removes the bus provider of rtsp:// names, in stop. */
+  private removeProvider: (() => void) | undefined;
+
+  constructor(@injectToken(PluginContextToken) private readonly ctx: PluginContext<IngestRtspConfig>) {
+    this.service = new RtspIngestService(ctx);
+  }
+
+  register(): void {
+    this.ctx.provide(RtspIngestToken, this.service);
+    this.ctx.tryUse(RestRegistryToken)?.addRoutes(rtspRoutes(this.service));
+  }
+
+  start(): void {
+    this.service.start();
+    // bus.demand('rtsp://…') — a play or record request by name — pulls the camera.
+    this.removeProvider = this.ctx.bus.addProvider(this.service.provider());
+  }
+
+  async stop(): Promise<void> {
+    this.removeProvider?.();
+    this.removeProvider = undefined;
+    await this.service.stop();
+  }
+}
 
 /**
  * Pulls IP cameras over RTSP (H.264; AAC or G.711) onto the stream bus, source 'rtsp': started by
@@ -19,21 +50,5 @@ export default definePlugin<IngestRtspConfig>({
   description: 'Pulls RTSP cameras (H.264 + AAC/G.711) onto the stream bus',
   optionalDependsOn: ['rest-api'],
   config: ingestRtspSchema,
-  register(ctx) {
-    const service = new RtspIngestService(ctx);
-    services.set(ctx, service);
-    ctx.provide(RtspIngestToken, service);
-    ctx.tryUse(RestRegistryToken)?.addRoutes(rtspRoutes(service));
-  },
-  start(ctx) {
-    const service = services.get(ctx)!;
-    service.start();
-    // bus.demand('rtsp://…') — a play or record request by name — pulls the camera.
-    providers.set(ctx, ctx.bus.addProvider(service.provider()));
-  },
-  async stop(ctx) {
-    providers.get(ctx)?.();
-    providers.delete(ctx);
-    await services.get(ctx)?.stop();
-  },
+  plugin: IngestRtspPlugin,
 });

@@ -1,11 +1,44 @@
-import { SpoolError, definePlugin, type PluginContext } from '../../core/index.js';
+import {
+  SpoolError,
+  definePlugin,
+  type PluginContext,
+  PluginContextToken,
+  injectToken,
+  injectable,
+  type SpoolPlugin,
+} from '../../core/index.js';
 import { RecorderServiceToken } from '../recorder/api.js';
 import { WebRtcIngestToken } from './api.js';
 import { configProblem, ingestWebRtcSchema, type IngestWebRtcConfig } from './config.js';
 import { WhipService } from './service.js';
 import { whipRouter } from './whip-routes.js';
 
-const services = new WeakMap<PluginContext<IngestWebRtcConfig>, WhipService>();
+@injectable()
+class IngestWebrtcPlugin implements SpoolPlugin {
+  private readonly service: WhipService;
+
+  constructor(@injectToken(PluginContextToken) private readonly ctx: PluginContext<IngestWebRtcConfig>) {
+    const problem = configProblem(ctx.config);
+    if (problem !== undefined) throw new SpoolError('SPOOL_ERR_CONFIG_INVALID', problem);
+    this.service = new WhipService(ctx);
+  }
+
+  register(): void {
+    const { ctx, service } = this;
+    ctx.provide(WebRtcIngestToken, {
+      get publishers() {
+        return service.publishers;
+      },
+    });
+    const recorder = ctx.tryUse(RecorderServiceToken);
+    const filesOf = recorder && ((id: string) => recorder.filesOf(id));
+    ctx.hooks.routes.tap(({ mount }) => mount(whipRouter(service, ctx.config, { bus: ctx.bus, filesOf })));
+  }
+
+  stop(): Promise<void> {
+    return this.service.stop();
+  }
+}
 
 /**
  * WebRTC publish over WHIP (RFC 9725) → the stream bus, source 'webrtc'. H.264 (packetization
@@ -18,21 +51,6 @@ export default definePlugin<IngestWebRtcConfig>({
   description: 'Takes WebRTC publishes (WHIP: H.264/VP8 + Opus) onto the stream bus',
   optionalDependsOn: ['recorder'],
   config: ingestWebRtcSchema,
-  register(ctx) {
-    const problem = configProblem(ctx.config);
-    if (problem !== undefined) throw new SpoolError('SPOOL_ERR_CONFIG_INVALID', problem);
-    const service = new WhipService(ctx);
-    services.set(ctx, service);
-    ctx.provide(WebRtcIngestToken, {
-      get publishers() {
-        return service.publishers;
-      },
-    });
-    const recorder = ctx.tryUse(RecorderServiceToken);
-    const filesOf = recorder && ((id: string) => recorder.filesOf(id));
-    ctx.hooks.routes.tap(({ mount }) => mount(whipRouter(service, ctx.config, { bus: ctx.bus, filesOf })));
-  },
-  async stop(ctx) {
-    await services.get(ctx)?.stop();
-  },
+  propertiesWithoutEffect: { webrtc_pre_init: 'Spool initializes WebRTC when its plugin starts' },
+  plugin: IngestWebrtcPlugin,
 });

@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { RouterContext, RouterMiddleware } from '@koa/router';
-import { Router, SpoolError, type RecordedFile, type StreamBus } from '../../core/index.js';
+import { Router, SpoolError, type StreamBus } from '../../core/index.js';
+import { type RecordedFile } from '../recorder/api.js';
 import { WHIP_PATH } from './api.js';
 import type { IngestWebRtcConfig } from './config.js';
 import type { WhipService } from './service.js';

@@ -3,16 +3,95 @@ import {
   type AudioCodec,
   type AudioTrack,
   type Frame,
+  type HookKinds,
+  type HooksOf,
   type Logger,
-  type RecordedFile,
-  type RecordingEndReason,
-  type RecordingSettings,
   type StreamInfo,
   type Track,
 } from '../../core/index.js';
 import type { FileTask } from './file-work-worker.js';
 
 export type { FileTask } from './file-work-worker.js';
+export { singleTrackProblem, type SingleTrackContainer } from '../../lib/codecs/track-check.js';
+
+/** Waterfall value of `recordingStart`: the settings a recording is about to start with. */
+export interface RecordingSettings {
+  readonly stream: StreamInfo;
+  /** stream_record_policy_template or the REST override. */
+  fileTemplate: string;
+  /**
+   * Seconds ("20"), megabytes ("10M") or "disabled"; undefined = the server's record_rotation
+   * (the rotation plugin applies it; without that plugin nothing is rotated).
+   */
+  rotation?: string;
+  /** Number the parts _1, _2 … (the rotation plugin sets it when it rotates and record_rotation_index_enabled). */
+  numberParts?: boolean;
+  /**
+   * A multi-stream recording (several streams mixed into one file), set by whoever starts it.
+   * Rotation never applies to one, whatever record_rotation or a REST "rotation" says.
+   */
+  readonly multiStream?: boolean;
+  /** A tap may set false to skip this recording (reason is logged). */
+  record: boolean;
+  skipReason?: string;
+  /** Who asked: the server's policy, the publisher's flag or the REST API. */
+  readonly origin: 'policy' | 'publisher' | 'rest';
+}
+
+/** Waterfall value of `fileName`: a tap may rewrite the base name (without extension). */
+export interface FileNameArgs {
+  readonly stream: StreamInfo;
+  name: string;
+  readonly extension: string;
+  readonly part?: number;
+}
+
+export type RecordingEndReason =
+  'stopped' | 'unpublished' | 'rotation' | 'disk-space' | 'errors' | 'recovered' | 'shutdown';
+
+/** One finished file: argument of `segmentClosed` and `recordingFinished`. */
+export interface RecordedFile {
+  readonly recordingId: string;
+  readonly streamName: string;
+  readonly mediaSessionId: string;
+  readonly login: string;
+  /** Absolute path of the finished file in record_dir. */
+  readonly filePath: string;
+  readonly fileName: string;
+  readonly container: string;
+  readonly part?: number;
+  readonly durationMs: number;
+  readonly sizeBytes: number;
+  readonly startTimeMillis: number;
+  readonly endTimeMillis: number;
+  readonly reason: RecordingEndReason;
+}
+
+/**
+ * The recorder's hooks: a recording's settings and file name can be changed by other plugins, and
+ * every finished file is announced. Tap them through RecorderHooksToken (list 'recorder' in
+ * dependsOn or optionalDependsOn); taps are named after the tapping plugin and guarded.
+ */
+export type RecorderHookSignatures = {
+  /** Waterfall over the settings a recording starts with (rotation sets its limit here). */
+  recordingStart: { arg: RecordingSettings; result: RecordingSettings; kind: 'waterfall' };
+  /** Waterfall over a finished file's base name (without extension), before it is moved to record_dir. */
+  fileName: { arg: FileNameArgs; result: FileNameArgs; kind: 'waterfall' };
+  /** One file (or rotation part) closed and moved to record_dir. */
+  segmentClosed: { arg: RecordedFile; result: void; kind: 'parallel' };
+  /** A finished file ready for consumers: hook scripts, callbacks, uploads. */
+  recordingFinished: { arg: RecordedFile; result: void; kind: 'parallel' };
+};
+
+export const RECORDER_HOOK_KINDS: HookKinds<RecorderHookSignatures> = Object.freeze({
+  recordingStart: 'waterfall',
+  fileName: 'waterfall',
+  segmentClosed: 'parallel',
+  recordingFinished: 'parallel',
+});
+
+export type RecorderHooks = HooksOf<RecorderHookSignatures>;
+export const RecorderHooksToken = createToken<RecorderHooks>('recorder.hooks');
 
 /**
  * What a container writer plugin (writer-mp4, writer-webm …) gives the recorder. The recorder

@@ -1,8 +1,14 @@
 import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { Hooks, Logger, RecordedFile, RecordingEndReason, StreamInfo } from '../../core/index.js';
-import type { ContainerWriter, FinalizeResult } from './api.js';
+import type { HookCatalogue, Logger, StreamInfo } from '../../core/index.js';
+import type {
+  ContainerWriter,
+  FinalizeResult,
+  RecordedFile,
+  RecorderHookSignatures,
+  RecordingEndReason,
+} from './api.js';
 import type { FileWorkPool } from './file-work-pool.js';
 import {
   makeSafe,
@@ -15,7 +21,7 @@ import { removeJournal, type RecordingJournal } from './journal.js';
 
 export interface FinalizeDeps {
   readonly pool: FileWorkPool;
-  readonly hooks: Hooks;
+  readonly hooks: HookCatalogue<RecorderHookSignatures>;
   readonly log: Logger;
 }
 
@@ -90,7 +96,7 @@ async function applyFileNameHook(
   suggested: string,
   journal: RecordingJournal,
   stream: StreamInfo | undefined,
-  hooks: Hooks,
+  hooks: HookCatalogue<RecorderHookSignatures>,
 ): Promise<string> {
   if (!hooks.isUsed('fileName') || stream === undefined) return suggested;
   const suffix = `.${journal.extension}`;

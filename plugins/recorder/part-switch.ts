@@ -1,4 +1,5 @@
-import type { Frame, Logger, RecordingEndReason, Track } from '../../core/index.js';
+import type { Frame, Logger, Track } from '../../core/index.js';
+import type { RecordingEndReason } from './api.js';
 import type { RecordingPart } from './recording-part.js';
 
 /** How long a closed part waits for audio presented before the split (late packets, transcoders). */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Spool, type RecordedFile, type Track } from '../../core/index.js';
+import { Spool, type Track } from '../../core/index.js';
+import { type RecordedFile, RecorderHooksToken } from './api.js';
 import { LogCapture } from '../../test/helpers/log.js';
 import { loopFrames, makeClip, readMediaFile, type MediaFile } from '../../test/helpers/media-file.js';
 import { decodeErrors, ffprobe } from '../../test/helpers/media-tools.js';
@@ -37,7 +38,7 @@ async function withRecorder(
     logDestination: new LogCapture(),
   });
   const finished: RecordedFile[] = [];
-  spool.hooks.tap('test', 'recordingFinished', (file) => {
+  spool.hookCatalogue(RecorderHooksToken).tap('test', 'recordingFinished', (file) => {
     finished.push(file);
   });
   await spool.start();
@@ -101,6 +102,25 @@ describe('recorder with the bus as the source', () => {
         assert.ok(!existsSync(join(recordDir, '..', 'escape.mp4')));
       },
     );
+  });
+
+  test('fileName and segmentClosed: a plugin renames the file and hears of each closed file', async () => {
+    await withRecorder(['recorder.fileTemplate={streamName}'], async ({ spool, recordDir, finished }) => {
+      const hooks = spool.service(RecorderHooksToken, 'namer');
+      const closed: RecordedFile[] = [];
+      hooks.fileName.tap((args) => ({ ...args, name: `renamed-${args.name}` }));
+      hooks.segmentClosed.tap((file) => {
+        closed.push(file);
+      });
+      await publishClip(spool, 'named', { seconds: 1 });
+      await waitFor('finished recordings', () => (finished.length >= 1 ? true : undefined));
+      assert.equal(finished[0]!.fileName, 'renamed-named.mp4');
+      assert.ok(existsSync(join(recordDir, 'renamed-named.mp4')));
+      assert.deepEqual(
+        closed.map((file) => file.fileName),
+        ['renamed-named.mp4'],
+      );
+    });
   });
 
   test('the file is finalized with moov first, decodes cleanly, and lasts as long as the stream', async () => {

@@ -2,14 +2,12 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   SpoolError,
-  type Hooks,
+  type HookCatalogue,
   type Logger,
-  type RecordedFile,
-  type RecordingEndReason,
-  type RecordingSettings,
   type Stream,
   type StreamBus,
 } from '../../core/index.js';
+import type { RecordedFile, RecorderHookSignatures, RecordingEndReason, RecordingSettings } from './api.js';
 import type {
   AudioTranscoderFactory,
   ContainerWriter,
@@ -50,7 +48,7 @@ export class Recorder implements RecorderService, WriterRegistry, TranscoderRegi
   constructor(
     private readonly config: Readonly<RecorderConfig>,
     private readonly bus: StreamBus,
-    private readonly hooks: Hooks,
+    private readonly hooks: HookCatalogue<RecorderHookSignatures>,
     private readonly log: Logger,
     private readonly onError: (where: string, error: unknown) => void,
   ) {

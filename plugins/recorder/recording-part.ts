@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import type { Frame, Logger, RecordedFile, RecordingEndReason, StreamInfo, Track } from '../../core/index.js';
+import type { Frame, Logger, StreamInfo, Track } from '../../core/index.js';
+import type { RecordedFile, RecordingEndReason } from './api.js';
 import type { ContainerWriter, RecordingFileWriter } from './api.js';
 import { finalizeRecording, type FinalizeDeps } from './finalize-recording.js';
 import { recordingFileName, type NamingPolicy, type TemplateValues } from './file-name.js';

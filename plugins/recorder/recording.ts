@@ -4,14 +4,12 @@ import type {
   AudioTrack,
   Frame,
   Logger,
-  RecordedFile,
-  RecordingEndReason,
-  RecordingSettings,
   Stream,
   StreamInfo,
   Subscription,
   Track,
 } from '../../core/index.js';
+import type { RecordedFile, RecordingEndReason, RecordingSettings } from './api.js';
 import { errorMessage } from '../../core/index.js';
 import type { AudioTranscoderFactory, ContainerWriter, RecordingView } from './api.js';
 import { ConvertedAudio, planTracks } from './audio-conversion.js';

@@ -1,5 +1,6 @@
 import { rename, stat } from 'node:fs/promises';
-import type { Logger, RecordedFile } from '../../core/index.js';
+import type { Logger } from '../../core/index.js';
+import type { RecordedFile } from './api.js';
 import type { ContainerWriter } from './api.js';
 import { finalizeRecording, type FinalizeDeps } from './finalize-recording.js';
 import { journalPathFor, listJournals, readJournal } from './journal.js';

@@ -1,7 +1,16 @@
 import { resolve } from 'node:path';
 import type { Context } from 'koa';
 import { Counter } from 'prom-client';
-import { Router, definePlugin, type ConfigSchema } from '../../core/index.js';
+import {
+  Router,
+  definePlugin,
+  type ConfigSchema,
+  PluginContextToken,
+  injectToken,
+  injectable,
+  type PluginContext,
+  type SpoolPlugin,
+} from '../../core/index.js';
 import { FileWorkToken } from '../recorder/api.js';
 import { CutCache } from './cut-cache.js';
 import { cutFileName, isCuttable, parseCutRange } from './cut-request.js';
@@ -60,19 +69,14 @@ async function serveRecord(ctx: Context, records: RecordsHttp): Promise<void> {
   return serveFile(ctx, cutPath, cutFileName(name, range), records.disposition);
 }
 
-/**
- * Serves finished recordings over HTTP: GET and HEAD /client/records/FILE from record_dir, with single
- * byte ranges, ETag / Last-Modified revalidation and a configurable Content-Disposition. Only plain
- * file names directly in record_dir are served: no traversal, no symlink out, no recording in progress.
- * `?start=S&end=E` on an MP4 serves that part of it, cut without re-encoding on the recorder's worker
- * pool when the recorder is enabled (else on a small pool of its own) and kept in mp4_cutter_dir.
- */
-export default definePlugin<RecordsHttpConfig>({
-  name: 'records-http',
-  description: 'Serves finished recordings under /client/records/ (ranges, ETag, time-range cuts)',
-  optionalDependsOn: ['recorder'],
-  config: recordsHttpSchema,
-  register(ctx) {
+@injectable()
+class RecordsHttpPlugin implements SpoolPlugin {
+  private records: RecordsHttp | undefined;
+
+  constructor(@injectToken(PluginContextToken) private readonly ctx: PluginContext<RecordsHttpConfig>) {}
+
+  register(): void {
+    const ctx = this.ctx;
     const recordDir = resolve(ctx.config.recordDir);
     const runner = createCutRunner(ctx.tryUse(FileWorkToken));
     const cutsCounter = new Counter({
@@ -88,22 +92,36 @@ export default definePlugin<RecordsHttpConfig>({
       cuts: cutsCounter,
     });
     const records: RecordsHttp = { recordDir, disposition: ctx.config.contentDisposition, runner, cuts };
-    instances.set(ctx.container, records);
+    this.records = records;
     ctx.hooks.routes.tap(({ mount }) => {
       const router = new Router();
       router.get('/client/records/:file', (koa) => serveRecord(koa, records));
       mount(router);
     });
-  },
-  async start(ctx) {
-    await instances.get(ctx.container)!.cuts.removeStaleTemps(STALE_CUT_TEMP_MS);
-  },
-  async stop(ctx) {
-    const records = instances.get(ctx.container);
+  }
+
+  async start(): Promise<void> {
+    await this.records?.cuts.removeStaleTemps(STALE_CUT_TEMP_MS);
+  }
+
+  async stop(): Promise<void> {
+    const { records } = this;
     await records?.cuts.settle();
     await records?.runner.close();
-  },
-});
+  }
+}
 
-/** register, start and stop of one Spool share its state (keyed by the plugin's container). */
-const instances = new WeakMap<object, RecordsHttp>();
+/**
+ * Serves finished recordings over HTTP: GET and HEAD /client/records/FILE from record_dir, with single
+ * byte ranges, ETag / Last-Modified revalidation and a configurable Content-Disposition. Only plain
+ * file names directly in record_dir are served: no traversal, no symlink out, no recording in progress.
+ * `?start=S&end=E` on an MP4 serves that part of it, cut without re-encoding on the recorder's worker
+ * pool when the recorder is enabled (else on a small pool of its own) and kept in mp4_cutter_dir.
+ */
+export default definePlugin<RecordsHttpConfig>({
+  name: 'records-http',
+  description: 'Serves finished recordings under /client/records/ (ranges, ETag, time-range cuts)',
+  optionalDependsOn: ['recorder'],
+  config: recordsHttpSchema,
+  plugin: RecordsHttpPlugin,
+});

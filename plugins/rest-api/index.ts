@@ -1,4 +1,12 @@
-import { SpoolError, definePlugin } from '../../core/index.js';
+import {
+  SpoolError,
+  definePlugin,
+  PluginContextToken,
+  injectToken,
+  injectable,
+  type PluginContext,
+  type SpoolPlugin,
+} from '../../core/index.js';
 import { RecorderServiceToken } from '../recorder/api.js';
 import { restApiSchema, type RestApiConfig } from './config.js';
 import { withOpenApiRoute } from './openapi.js';
@@ -6,16 +14,12 @@ import { restRouter } from './router.js';
 import { RestRegistryToken } from './api.js';
 import { restRoutes, type RestRoute } from './routes.js';
 
-/**
- * The reference's REST API under /rest-api: stream look-up and recording on demand
- * (POST with JSON bodies), optional bearer-token auth, and its OpenAPI document.
- */
-export default definePlugin<RestApiConfig>({
-  name: 'rest-api',
-  description: 'REST API: streams and recording on demand under /rest-api',
-  dependsOn: ['recorder'],
-  config: restApiSchema,
-  register(ctx) {
+@injectable()
+class RestApiPlugin implements SpoolPlugin {
+  constructor(@injectToken(PluginContextToken) private readonly ctx: PluginContext<RestApiConfig>) {}
+
+  register(): void {
+    const ctx = this.ctx;
     const { auth, maxBodyBytes } = ctx.config;
     if (auth.enabled && auth.tokens.length === 0) {
       throw new SpoolError(
@@ -41,5 +45,17 @@ export default definePlugin<RestApiConfig>({
       );
       mount(restRouter(routes, { ...options, tokens: auth.tokens }));
     });
-  },
+  }
+}
+
+/**
+ * The reference's REST API under /rest-api: stream look-up and recording on demand
+ * (POST with JSON bodies), optional bearer-token auth, and its OpenAPI document.
+ */
+export default definePlugin<RestApiConfig>({
+  name: 'rest-api',
+  description: 'REST API: streams and recording on demand under /rest-api',
+  dependsOn: ['recorder'],
+  config: restApiSchema,
+  plugin: RestApiPlugin,
 });

@@ -1,5 +1,20 @@
-import { definePlugin, type RecordingSettings } from '../../core/index.js';
-import { RecordingPolicyRegistryToken, type PolicyVerdict, type RecordingView } from '../recorder/api.js';
+import {
+  definePlugin,
+  PluginContextToken,
+  injectToken,
+  injectable,
+  type PluginContext,
+  type SpoolPlugin,
+} from '../../core/index.js';
+import {
+  RecorderHooksToken,
+  RecordingPolicyRegistryToken,
+  type RecorderHooks,
+  type RecordingPolicyRegistry,
+  type RecordingSettings,
+  type PolicyVerdict,
+  type RecordingView,
+} from '../recorder/api.js';
 import { describeRotation, parseRotation, type RotationLimit } from './rotation-limit.js';
 
 interface RotationConfig {
@@ -11,6 +26,71 @@ interface RotationConfig {
 const SPLIT: PolicyVerdict = { action: 'split' };
 const KEYFRAME: PolicyVerdict = { action: 'keyframe' };
 const DISABLED: RotationLimit = { kind: 'disabled' };
+
+@injectable()
+class RotationPlugin implements SpoolPlugin {
+  constructor(
+    @injectToken(PluginContextToken) private readonly ctx: PluginContext<RotationConfig>,
+    @injectToken(RecorderHooksToken) private readonly recorderHooks: RecorderHooks,
+    @injectToken(RecordingPolicyRegistryToken) private readonly policies: RecordingPolicyRegistry,
+  ) {}
+
+  register(): void {
+    const ctx = this.ctx;
+    const serverLimit = parseRotation(ctx.config.recordRotation);
+    const limits = new WeakMap<object, RotationLimit>();
+    const limitOf = (settings: Readonly<RecordingSettings>): RotationLimit => {
+      // Never a multi-stream recording (several streams in one file), whatever is configured.
+      if (settings.multiStream === true) return DISABLED;
+      let limit = limits.get(settings);
+      if (limit === undefined) {
+        limit = settings.rotation === undefined ? serverLimit : parseRotation(settings.rotation);
+        limits.set(settings, limit);
+      }
+      return limit;
+    };
+
+    this.recorderHooks.recordingStart.tap((settings) => {
+      if (settings.multiStream === true) {
+        const asked = settings.rotation ?? ctx.config.recordRotation;
+        if (asked.trim().toLowerCase() !== 'disabled' && asked.trim() !== '') {
+          ctx.log.info(
+            `recording of "${settings.stream.name}" is multi-stream: not rotated (record_rotation "${asked}" ignored)`,
+          );
+        }
+        return settings;
+      }
+      let limit: RotationLimit;
+      try {
+        limit = limitOf(settings);
+      } catch (error) {
+        ctx.log.warn({ err: error }, `rotation of "${settings.stream.name}" disabled: ${String(error)}`);
+        limit = { kind: 'disabled' };
+        limits.set(settings, limit);
+      }
+      if (limit.kind !== 'disabled') {
+        settings.numberParts = ctx.config.indexEnabled;
+        ctx.log.info(`recording of "${settings.stream.name}" rotates ${describeRotation(limit)}`);
+      }
+      return settings;
+    });
+
+    this.policies.registerPolicy({
+      name: 'rotation',
+      check(view: RecordingView) {
+        const limit = limitOf(view.settings);
+        if (limit.kind === 'time') {
+          if (view.partDurationMs >= limit.ms) return SPLIT;
+          if (view.partDurationMs >= limit.ms - ctx.config.keyframeLeadMs) return KEYFRAME;
+        } else if (limit.kind === 'size') {
+          if (view.partBytes >= limit.bytes) return SPLIT;
+          if (view.partBytes >= limit.bytes * 0.9) return KEYFRAME;
+        }
+        return undefined;
+      },
+    });
+  }
+}
 
 /**
  * record_rotation: recordings are split into parts of N seconds or N megabytes, each cut at the
@@ -45,58 +125,5 @@ export default definePlugin<RotationConfig>({
       default: 1000,
     },
   },
-  register(ctx) {
-    const serverLimit = parseRotation(ctx.config.recordRotation);
-    const limits = new WeakMap<object, RotationLimit>();
-    const limitOf = (settings: Readonly<RecordingSettings>): RotationLimit => {
-      // Never a multi-stream recording (several streams in one file), whatever is configured.
-      if (settings.multiStream === true) return DISABLED;
-      let limit = limits.get(settings);
-      if (limit === undefined) {
-        limit = settings.rotation === undefined ? serverLimit : parseRotation(settings.rotation);
-        limits.set(settings, limit);
-      }
-      return limit;
-    };
-
-    ctx.hooks.recordingStart.tap((settings) => {
-      if (settings.multiStream === true) {
-        const asked = settings.rotation ?? ctx.config.recordRotation;
-        if (asked.trim().toLowerCase() !== 'disabled' && asked.trim() !== '') {
-          ctx.log.info(
-            `recording of "${settings.stream.name}" is multi-stream: not rotated (record_rotation "${asked}" ignored)`,
-          );
-        }
-        return settings;
-      }
-      let limit: RotationLimit;
-      try {
-        limit = limitOf(settings);
-      } catch (error) {
-        ctx.log.warn({ err: error }, `rotation of "${settings.stream.name}" disabled: ${String(error)}`);
-        limit = { kind: 'disabled' };
-        limits.set(settings, limit);
-      }
-      if (limit.kind !== 'disabled') {
-        settings.numberParts = ctx.config.indexEnabled;
-        ctx.log.info(`recording of "${settings.stream.name}" rotates ${describeRotation(limit)}`);
-      }
-      return settings;
-    });
-
-    ctx.use(RecordingPolicyRegistryToken).registerPolicy({
-      name: 'rotation',
-      check(view: RecordingView) {
-        const limit = limitOf(view.settings);
-        if (limit.kind === 'time') {
-          if (view.partDurationMs >= limit.ms) return SPLIT;
-          if (view.partDurationMs >= limit.ms - ctx.config.keyframeLeadMs) return KEYFRAME;
-        } else if (limit.kind === 'size') {
-          if (view.partBytes >= limit.bytes) return SPLIT;
-          if (view.partBytes >= limit.bytes * 0.9) return KEYFRAME;
-        }
-        return undefined;
-      },
-    });
-  },
+  plugin: RotationPlugin,
 });

@@ -1,5 +1,15 @@
-import { definePlugin, positiveInteger, SpoolError, errorMessage } from '../../core/index.js';
-import { TranscoderRegistryToken } from '../recorder/api.js';
+import {
+  definePlugin,
+  positiveInteger,
+  SpoolError,
+  errorMessage,
+  PluginContextToken,
+  injectToken,
+  injectable,
+  type PluginContext,
+  type SpoolPlugin,
+} from '../../core/index.js';
+import { TranscoderRegistryToken, type TranscoderRegistry } from '../recorder/api.js';
 import { probeFfmpeg, resolveFfmpegPath } from './ffmpeg-binary.js';
 import { AAC_KBPS_PER_CHANNEL, type TranscoderSettings } from './settings.js';
 import { ENCODERS, FfmpegTranscoderFactory } from './transcoder-factory.js';
@@ -25,6 +35,66 @@ function oneOf(allowed: readonly number[]): (value: unknown) => void {
   };
 }
 
+@injectable()
+class TranscoderPlugin implements SpoolPlugin {
+  private readonly factory: FfmpegTranscoderFactory;
+
+  constructor(
+    @injectToken(PluginContextToken) private readonly ctx: PluginContext<TranscoderConfig>,
+    @injectToken(TranscoderRegistryToken) private readonly transcoders: TranscoderRegistry,
+  ) {
+    const { config } = ctx;
+    const settings: TranscoderSettings = {
+      ffmpegPath: resolveFfmpegPath(config.ffmpeg.path),
+      sampleRate: config.sampleRate,
+      channels: config.channels,
+      aacBitrateMode: config.aacBitrateMode,
+      stallTimeoutMs: config.stallTimeoutMs,
+      closeTimeoutMs: config.closeTimeoutMs,
+      queueLimitBytes: config.queueLimitKb * 1024,
+      maxSilenceFillMs: config.maxSilenceFillMs,
+      inputBatchMs: config.inputBatchMs,
+      niceness: config.niceness,
+    };
+    this.factory = new FfmpegTranscoderFactory(settings);
+  }
+
+  register(): void {
+    this.transcoders.registerTranscoder(this.factory);
+  }
+
+  /**
+   * Checks that the binary runs and which encoders it has, so a bad path fails start-up, not a recording;
+   * then makes the Vorbis headers every Vorbis output announces (Vorbis is offered once they exist).
+   */
+  async start(): Promise<void> {
+    const { ctx, factory } = this;
+    const path = factory.settings.ffmpegPath;
+    try {
+      const build = await probeFfmpeg(path);
+      factory.encoders = build.encoders;
+      const missing = Object.values(ENCODERS).filter((encoder) => !build.encoders.has(encoder));
+      ctx.log.info({ ffmpeg: path, version: build.version }, `transcoding with ${build.version}`);
+      if (missing.length > 0) {
+        ctx.log.warn(`${path} has no ${missing.join(', ')} encoder: those conversions are not offered`);
+      }
+    } catch (error) {
+      throw new SpoolError(
+        'SPOOL_ERR_CONFIG_INVALID',
+        `transcoder.ffmpeg.path: ${errorMessage(error)} (set transcoder.ffmpeg.path or SPOOL_TRANSCODER__FFMPEG__PATH)`,
+        { cause: error },
+      );
+    }
+    if (factory.encoders?.has(ENCODERS.vorbis!)) {
+      try {
+        await factory.prepareVorbis();
+      } catch (error) {
+        ctx.log.warn({ err: error }, `Vorbis output is not offered: ${errorMessage(error)}`);
+      }
+    }
+  }
+}
+
 /**
  * Converts audio a container cannot hold while recording (WebRTC Opus and RTSP G.711 → AAC for MP4/TS,
  * RTMP AAC → Opus for WebM, Opus or AAC → Vorbis for a WebM writer configured for Vorbis) with one ffmpeg
@@ -35,6 +105,7 @@ export default definePlugin<TranscoderConfig>({
   description:
     'Converts recorded audio (Opus, G.711 → AAC; AAC → Opus; Opus, AAC → Vorbis) with an ffmpeg helper process',
   dependsOn: ['recorder'],
+  propertiesWithoutEffect: { use_fdk_aac: 'Spool decodes AAC with ffmpeg when it needs to' },
   config: {
     ffmpeg: {
       path: {
@@ -100,55 +171,5 @@ export default definePlugin<TranscoderConfig>({
       default: 10,
     },
   },
-  register(ctx) {
-    const { config } = ctx;
-    const settings: TranscoderSettings = {
-      ffmpegPath: resolveFfmpegPath(config.ffmpeg.path),
-      sampleRate: config.sampleRate,
-      channels: config.channels,
-      aacBitrateMode: config.aacBitrateMode,
-      stallTimeoutMs: config.stallTimeoutMs,
-      closeTimeoutMs: config.closeTimeoutMs,
-      queueLimitBytes: config.queueLimitKb * 1024,
-      maxSilenceFillMs: config.maxSilenceFillMs,
-      inputBatchMs: config.inputBatchMs,
-      niceness: config.niceness,
-    };
-    const factory = new FfmpegTranscoderFactory(settings);
-    ctx.use(TranscoderRegistryToken).registerTranscoder(factory);
-    factories.set(ctx.container, factory);
-  },
-  /**
-   * Checks that the binary runs and which encoders it has, so a bad path fails start-up, not a recording;
-   * then makes the Vorbis headers every Vorbis output announces (Vorbis is offered once they exist).
-   */
-  async start(ctx) {
-    const factory = factories.get(ctx.container)!;
-    const path = factory.settings.ffmpegPath;
-    try {
-      const build = await probeFfmpeg(path);
-      factory.encoders = build.encoders;
-      const missing = Object.values(ENCODERS).filter((encoder) => !build.encoders.has(encoder));
-      ctx.log.info({ ffmpeg: path, version: build.version }, `transcoding with ${build.version}`);
-      if (missing.length > 0) {
-        ctx.log.warn(`${path} has no ${missing.join(', ')} encoder: those conversions are not offered`);
-      }
-    } catch (error) {
-      throw new SpoolError(
-        'SPOOL_ERR_CONFIG_INVALID',
-        `transcoder.ffmpeg.path: ${errorMessage(error)} (set transcoder.ffmpeg.path or SPOOL_TRANSCODER__FFMPEG__PATH)`,
-        { cause: error },
-      );
-    }
-    if (factory.encoders?.has(ENCODERS.vorbis!)) {
-      try {
-        await factory.prepareVorbis();
-      } catch (error) {
-        ctx.log.warn({ err: error }, `Vorbis output is not offered: ${errorMessage(error)}`);
-      }
-    }
-  },
+  plugin: TranscoderPlugin,
 });
-
-/** register and start of one Spool share its factory (keyed by the plugin's container). */
-const factories = new WeakMap<object, FfmpegTranscoderFactory>();

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { Spool, type AudioCodec, type PluginContext } from '../../core/index.js';
+import { Spool, type AudioCodec, type PluginContext, type SpoolPlugin } from '../../core/index.js';
 import { LogCapture } from '../../test/helpers/log.js';
 import { TempDir } from '../../test/helpers/tmp.js';
 import type { AudioTranscoderFactory, TranscoderRegistry } from '../recorder/api.js';
@@ -110,14 +110,14 @@ describe('transcoder plugin', () => {
   async function registered(pluginConfig: TranscoderConfig, start = false): Promise<AudioTranscoderFactory> {
     const factories: AudioTranscoderFactory[] = [];
     const registry: TranscoderRegistry = { registerTranscoder: (factory) => factories.push(factory) };
-    const ctx = {
-      config: pluginConfig,
-      container: {},
-      use: () => registry,
-      log: quietLog,
-    } as unknown as PluginContext<TranscoderConfig>;
-    plugin.register(ctx);
-    if (start) await plugin.start!(ctx);
+    const ctx = { config: pluginConfig, log: quietLog } as unknown as PluginContext<TranscoderConfig>;
+    const Plugin = plugin.plugin as new (
+      c: PluginContext<TranscoderConfig>,
+      r: TranscoderRegistry,
+    ) => SpoolPlugin;
+    const instance = new Plugin(ctx, registry);
+    instance.register?.();
+    if (start) await instance.start?.();
     assert.equal(factories.length, 1);
     return factories[0]!;
   }

@@ -1,7 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Context } from 'koa';
-import { Router, SpoolError, definePlugin } from '../../core/index.js';
+import {
+  PluginContextToken,
+  Router,
+  SpoolError,
+  definePlugin,
+  injectToken,
+  injectable,
+  type PluginContext,
+  type SpoolPlugin,
+} from '../../core/index.js';
 import { contentTypeOf, resolveStatic, staticSegments } from './static-files.js';
 
 export const EXAMPLES_PREFIX = '/client/examples';
@@ -37,6 +46,19 @@ async function serveExample(ctx: Context, rootDir: string): Promise<void> {
   ctx.body = body;
 }
 
+@injectable()
+class WebExamplesPlugin implements SpoolPlugin {
+  constructor(@injectToken(PluginContextToken) private readonly ctx: PluginContext) {}
+
+  register(): void {
+    this.ctx.hooks.routes.tap(({ mount }) => {
+      const router = new Router();
+      router.get(`${EXAMPLES_PREFIX}{/*rest}`, (koa) => serveExample(koa, STATIC_DIR));
+      mount(router);
+    });
+  }
+}
+
 /**
  * Example web pages served as plain files under /client/examples/ (an index, and the Stream
  * Recording page: publish the camera over WHIP with record on, then play or download the file).
@@ -44,11 +66,5 @@ async function serveExample(ctx: Context, rootDir: string): Promise<void> {
 export default definePlugin({
   name: 'web-examples',
   description: 'Serves the example web pages (Stream Recording) under /client/examples/',
-  register(ctx) {
-    ctx.hooks.routes.tap(({ mount }) => {
-      const router = new Router();
-      router.get(`${EXAMPLES_PREFIX}{/*rest}`, (koa) => serveExample(koa, STATIC_DIR));
-      mount(router);
-    });
-  },
+  plugin: WebExamplesPlugin,
 });

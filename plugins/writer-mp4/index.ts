@@ -1,4 +1,11 @@
-import { definePlugin } from '../../core/index.js';
+import {
+  definePlugin,
+  PluginContextToken,
+  injectToken,
+  injectable,
+  type PluginContext,
+  type SpoolPlugin,
+} from '../../core/index.js';
 import { WriterRegistryToken } from '../recorder/api.js';
 import { Mp4ContainerWriter } from './mp4-writer.js';
 
@@ -7,6 +14,23 @@ interface WriterMp4Config {
   reserveSpace: boolean;
   reservedSpaceKb: number;
   fragmentMs: number;
+}
+
+@injectable()
+class WriterMp4Plugin implements SpoolPlugin {
+  constructor(@injectToken(PluginContextToken) private readonly ctx: PluginContext<WriterMp4Config>) {}
+
+  register(): void {
+    const ctx = this.ctx;
+    ctx.use(WriterRegistryToken).register(
+      new Mp4ContainerWriter({
+        moovFirst: ctx.config.moovFirst,
+        reserveSpace: ctx.config.reserveSpace,
+        reservedSpaceKb: ctx.config.reservedSpaceKb,
+        minimumFragmentMs: ctx.config.fragmentMs,
+      }),
+    );
+  }
 }
 
 export default definePlugin<WriterMp4Config>({
@@ -38,14 +62,5 @@ export default definePlugin<WriterMp4Config>({
       default: 500,
     },
   },
-  register(ctx) {
-    ctx.use(WriterRegistryToken).register(
-      new Mp4ContainerWriter({
-        moovFirst: ctx.config.moovFirst,
-        reserveSpace: ctx.config.reserveSpace,
-        reservedSpaceKb: ctx.config.reservedSpaceKb,
-        minimumFragmentMs: ctx.config.fragmentMs,
-      }),
-    );
-  },
+  plugin: WriterMp4Plugin,
 });

@@ -1,9 +1,28 @@
-import { definePlugin } from '../../core/index.js';
+import {
+  definePlugin,
+  PluginContextToken,
+  injectToken,
+  injectable,
+  type PluginContext,
+  type SpoolPlugin,
+} from '../../core/index.js';
 import { WriterRegistryToken } from '../recorder/api.js';
 import { TsContainerWriter } from './ts-writer.js';
 
 interface WriterTsConfig {
   flushIntervalMs: number;
+}
+
+@injectable()
+class WriterTsPlugin implements SpoolPlugin {
+  constructor(@injectToken(PluginContextToken) private readonly ctx: PluginContext<WriterTsConfig>) {}
+
+  register(): void {
+    const ctx = this.ctx;
+    ctx
+      .use(WriterRegistryToken)
+      .register(new TsContainerWriter({ flushIntervalMs: ctx.config.flushIntervalMs }));
+  }
 }
 
 export default definePlugin<WriterTsConfig>({
@@ -17,9 +36,5 @@ export default definePlugin<WriterTsConfig>({
       default: 500,
     },
   },
-  register(ctx) {
-    ctx
-      .use(WriterRegistryToken)
-      .register(new TsContainerWriter({ flushIntervalMs: ctx.config.flushIntervalMs }));
-  },
+  plugin: WriterTsPlugin,
 });

@@ -1,4 +1,12 @@
-import { definePlugin, type ConfigSchema } from '../../core/index.js';
+import {
+  definePlugin,
+  type ConfigSchema,
+  PluginContextToken,
+  injectToken,
+  injectable,
+  type PluginContext,
+  type SpoolPlugin,
+} from '../../core/index.js';
 import { WriterRegistryToken } from '../recorder/api.js';
 // writer-mkv's Matroska code, imported as code: writer-webm works with the writer-mkv plugin disabled.
 import {
@@ -23,18 +31,29 @@ const webmWriterSchema: ConfigSchema<WebmWriterConfig> = {
   },
 };
 
-export default definePlugin<WebmWriterConfig>({
-  name: 'writer-webm',
-  description:
-    'Records VP8 + Opus (or Vorbis) to WebM: live clusters while recording, Cues and Duration when finished',
-  dependsOn: ['recorder'],
-  config: webmWriterSchema,
-  register(ctx) {
+@injectable()
+class WriterWebmPlugin implements SpoolPlugin {
+  constructor(@injectToken(PluginContextToken) private readonly ctx: PluginContext<WebmWriterConfig>) {}
+
+  register(): void {
+    const ctx = this.ctx;
     ctx.use(WriterRegistryToken).register(
       new MatroskaContainerWriter(webmProfile(ctx.config.audioCodec), {
         durationMs: ctx.config.clusterDurationLimitMs,
         sizeBytes: ctx.config.clusterSizeLimitBytes,
       }),
     );
+  }
+}
+
+export default definePlugin<WebmWriterConfig>({
+  name: 'writer-webm',
+  description:
+    'Records VP8 + Opus (or Vorbis) to WebM: live clusters while recording, Cues and Duration when finished',
+  dependsOn: ['recorder'],
+  config: webmWriterSchema,
+  propertiesWithoutEffect: {
+    webm_java_writer_enable: 'Spool has one WebM writer; cluster limits are always honoured',
   },
+  plugin: WriterWebmPlugin,
 });

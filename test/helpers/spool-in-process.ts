@@ -1,5 +1,6 @@
 import { join, relative } from 'node:path';
-import { Spool, type RecordedFile } from '../../core/index.js';
+import { Spool } from '../../core/index.js';
+import { type RecordedFile, RecorderHooksToken } from '../../plugins/recorder/api.js';
 import { LogCapture } from './log.js';
 import type { TempDir } from './tmp.js';
 
@@ -55,7 +56,7 @@ export async function startSpool(tmp: TempDir, options: InProcessOptions): Promi
     logDestination: log,
   });
   const finished: RecordedFile[] = [];
-  spool.hooks.tap('test', 'recordingFinished', (file) => {
+  spool.hookCatalogue(RecorderHooksToken).tap('test', 'recordingFinished', (file) => {
     finished.push(file);
   });
   await spool.start();
