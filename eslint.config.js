@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layers from './scripts/eslint/layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'records/**', '.tmp/**'] },
@@ -25,5 +26,10 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
     },
+  },
+  {
+    files: ['core/**/*.ts', 'lib/**/*.ts', 'plugins/**/*.ts'],
+    plugins: { spool: { rules: { layers } } },
+    rules: { 'spool/layers': 'error' },
   },
 );

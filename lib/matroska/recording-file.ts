@@ -7,7 +7,6 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Frame, Track } from '../../core/index.js';
-import type { RecordingFileWriter } from '../../plugins/recorder/api.js';
 import {
   concat,
   ebmlHeader,
@@ -63,7 +62,8 @@ interface OpenCluster {
   bytes: number;
 }
 
-export class MatroskaRecordingFile implements RecordingFileWriter {
+/** Structurally the recorder's RecordingFileWriter (the media library does not import plugins). */
+export class MatroskaRecordingFile {
   readonly stats: MatroskaFileStats = { clusters: 0, framesWritten: 0, framesDropped: 0 };
   private readonly tracks = new Map<number, FileTrack>();
   /** Keyframes of this track (the first video track) start clusters, so each GOP can be seeked to. */
