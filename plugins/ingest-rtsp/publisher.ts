@@ -1,6 +1,6 @@
 import type { Logger, Stream, StreamBus, Track } from '../../core/index.js';
 import { errorMessage } from '../../core/index.js';
-import { parseRtp, senderReports } from './rtp.js';
+import { parseRtp, senderReports } from '../../lib/rtp/rtp.js';
 import { RtspError } from './rtsp-error.js';
 import type { DropCounter } from './drop-counter.js';
 import type { StreamClock } from './stream-clock.js';

@@ -8,7 +8,7 @@ import { parseRtspUri, type RtspTarget } from './rtsp-url.js';
 import { parseSdp, type SdpMedia } from './sdp.js';
 import { parseRtpInfo, parseTransport, requestTransport } from './transport-header.js';
 import { UdpPair } from './udp-transport.js';
-import { receiverReport } from './rtp.js';
+import { receiverReport } from '../../lib/rtp/rtp.js';
 
 export interface SessionOptions extends Omit<ConnectionOptions, 'host' | 'port'> {
   readonly transport: 'tcp' | 'udp';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { receiverReport, senderReports, TimestampUnwrapper } from './rtp.js';
+import { receiverReport, senderReports, TimestampUnwrapper } from '../../lib/rtp/rtp.js';
 import { senderReport } from './fake-camera.js';
 import { StreamClock } from './stream-clock.js';
 

@@ -1,4 +1,4 @@
-import { TimestampUnwrapper } from './rtp.js';
+import { TimestampUnwrapper } from '../../lib/rtp/rtp.js';
 
 /**
  * Where the tracks' common time comes from, best first: RTCP sender reports (each track's RTP time

@@ -1,8 +1,8 @@
-import { type AudioTrack, type Track, type VideoTrack } from '../../core/index.js';
+import type { AudioTrack, Track, VideoTrack } from '../../core/index.js';
 import { aac, h264 } from '../../lib/codecs/index.js';
-import { AacDepacketizer, auHeaderLayout } from './aac-depacketizer.js';
-import { H264Depacketizer } from './h264-depacketizer.js';
-import type { RtpPacket } from './rtp.js';
+import { AacDepacketizer, auHeaderLayout } from '../../lib/rtp/aac-depacketizer.js';
+import { H264Depacketizer } from '../../lib/rtp/h264-depacketizer.js';
+import type { RtpPacket } from '../../lib/rtp/rtp.js';
 import type { SdpFormat } from './sdp.js';
 
 /** Track ids are fixed for an RTSP capture: one video and one audio track at most. */

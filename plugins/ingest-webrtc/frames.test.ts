@@ -4,9 +4,7 @@ import { h264, opus } from '../../lib/codecs/index.js';
 import { ffmpeg } from '../../test/helpers/media-tools.js';
 import { H264Converter, OpusConverter, Vp8Converter } from './frames.js';
 
-const START_CODE = Uint8Array.of(0, 0, 0, 1);
-
-/** Annex-B access units (what werift's depacketizer gives) of a short libx264 baseline encode. */
+/** AVCC pictures (what the track receiver gives) of a short libx264 baseline encode. */
 async function h264Frames(size: string): Promise<Uint8Array[]> {
   const { stdout } = await ffmpeg([
     '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`, '-frames:v', '3',
@@ -22,7 +20,7 @@ async function h264Frames(size: string): Promise<Uint8Array[]> {
       current = [];
     }
   }
-  return frames.map((units) => Buffer.concat(units.flatMap((unit) => [START_CODE, unit])));
+  return frames.map((units) => h264.joinAvcc(units));
 }
 
 /** VP8 frames of a short libvpx encode (IVF: 32-byte file header, 12-byte frame headers). */
@@ -39,7 +37,7 @@ async function vp8Frames(size: string): Promise<Uint8Array[]> {
   return frames;
 }
 
-describe('H.264 frames (Annex-B → AVCC)', () => {
+describe('H.264 frames (AVCC)', () => {
   test('the avcC and size come from the in-band SPS/PPS; parameter sets stay in the keyframe', async () => {
     const [key, inter] = await h264Frames('320x240');
     const converter = new H264Converter();
@@ -66,18 +64,17 @@ describe('H.264 frames (Annex-B → AVCC)', () => {
     const [small] = await h264Frames('320x240');
     const [large] = await h264Frames('640x360');
     const converter = new H264Converter();
-    const idrOnly = h264
-      .splitAnnexB(small!)
-      .filter((u) => h264.nalType(u) === h264.NAL_TYPE.IDR)
-      .flatMap((u) => [START_CODE, u]);
-    assert.deepEqual(converter.convert(Buffer.concat(idrOnly)), {
+    const idrOnly = h264.splitAvcc(small!).filter((u) => h264.nalType(u) === h264.NAL_TYPE.IDR);
+    assert.deepEqual(converter.convert(h264.joinAvcc(idrOnly)), {
       unusable: 'H.264 keyframe without SPS/PPS',
     });
     converter.convert(small!);
     const bigger = converter.convert(large!);
     assert.ok(!('unusable' in bigger));
     assert.deepEqual([bigger.track?.width, bigger.track?.height], [640, 360]);
-    assert.deepEqual(converter.convert(Uint8Array.of(0, 0, 1, 9, 0xf0)), { unusable: 'empty H.264 frame' });
+    assert.deepEqual(converter.convert(h264.joinAvcc([Uint8Array.of(9, 0xf0)])), {
+      unusable: 'empty H.264 frame',
+    });
   });
 });
 

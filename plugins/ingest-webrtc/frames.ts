@@ -17,11 +17,11 @@ export interface ConvertedFrame<T extends VideoTrack | AudioTrack = VideoTrack |
 export type Unusable = { readonly unusable: string };
 
 /**
- * H.264 from the depacketizer (Annex-B) → AVCC. The avcC comes from the in-band SPS/PPS
- * (Chromium sends them before every IDR), and the size from the SPS, not the SDP: browsers send
- * other levels than they offer. The parameter sets also stay in the frame, so a decoder follows
- * a mid-stream resolution change (browsers scale down under load) even in a file whose sample
- * entry holds the first avcC.
+ * H.264 pictures from the depacketizer (AVCC) → the bus, less access unit delimiters. The avcC
+ * comes from the in-band SPS/PPS (Chromium sends them before every IDR), and the size from the
+ * SPS, not the SDP: browsers send other levels than they offer. The parameter sets also stay in
+ * the frame, so a decoder follows a mid-stream resolution change (browsers scale down under load)
+ * even in a file whose sample entry holds the first avcC.
  */
 export class H264Converter {
   private current: VideoTrack | undefined;
@@ -30,8 +30,9 @@ export class H264Converter {
     return this.current;
   }
 
-  convert(annexB: Uint8Array): ConvertedFrame<VideoTrack> | Unusable {
-    const units = h264.splitAnnexB(annexB).filter((unit) => h264.nalType(unit) !== h264.NAL_TYPE.AUD);
+  convert(avcc: Uint8Array): ConvertedFrame<VideoTrack> | Unusable {
+    const all = h264.splitAvcc(avcc);
+    const units = all.filter((unit) => h264.nalType(unit) !== h264.NAL_TYPE.AUD);
     if (units.length === 0) return { unusable: 'empty H.264 frame' };
     const types = units.map(h264.nalType);
     const idr = types.includes(h264.NAL_TYPE.IDR);
@@ -56,7 +57,8 @@ export class H264Converter {
       if (this.current === undefined) return { unusable: 'H.264 keyframe without SPS/PPS' };
     }
     if (this.current === undefined) return { unusable: 'H.264 frame before the first keyframe' };
-    return { data: h264.joinAvcc(units), keyframe: idr, track };
+    const data = units.length === all.length ? avcc : h264.joinAvcc(units);
+    return { data, keyframe: idr, track };
   }
 }
 

@@ -22,13 +22,19 @@ function vp8Packet(
   return new RtpPacket(header, Buffer.from([first ? 0x10 : 0x00, ...bytes]));
 }
 
-function receive(latencyMs = 100) {
+/** An H.264 RTP packet (RFC 6184) with the given payload. */
+function h264Packet(sequenceNumber: number, timestamp: number, marker: boolean, payload: Buffer) {
+  const header = new RtpHeader({ sequenceNumber, timestamp, marker, payloadType: 102, ssrc: 1234 });
+  return new RtpPacket(header, payload);
+}
+
+function receive(latencyMs = 100, codec: 'vp8' | 'h264' = 'vp8') {
   const track = fakeTrack();
   const frames: ReceivedFrame[] = [];
   const reports: SenderReport[] = [];
   const errors: unknown[] = [];
   let losses = 0;
-  const receiver = new TrackReceiver(track as unknown as MediaStreamTrack, 'vp8', latencyMs, {
+  const receiver = new TrackReceiver(track as unknown as MediaStreamTrack, codec, latencyMs, {
     onFrame: (frame) => frames.push(frame),
     onLoss: () => losses++,
     onSenderReport: (report) => reports.push(report),
@@ -70,6 +76,42 @@ describe('TrackReceiver', () => {
     assert.equal(losses(), 1);
     assert.ok(!frames.some((f) => f.rtpTimestamp === 3000), 'the frame missing a packet is dropped');
     assert.deepEqual(frames.at(-1), { data: Buffer.from([9]), rtpTimestamp: 18000 });
+    receiver.stop();
+  });
+
+  test('H.264: STAP-A and FU-A out of order make one AVCC picture; a broken picture is one loss', () => {
+    const { track, frames, losses, receiver } = receive(100, 'h264');
+    const sps = Buffer.of(0x67, 1, 2, 3);
+    const pps = Buffer.of(0x68, 4);
+    const stapA = Buffer.concat([Buffer.of(0x78, 0, 4), sps, Buffer.of(0, 2), pps]);
+    const fu = (start: boolean, end: boolean, bytes: number[]) =>
+      Buffer.of(0x7c, (start ? 0x80 : 0) | (end ? 0x40 : 0) | 5, ...bytes);
+    const packets = [
+      h264Packet(10, 3000, false, stapA),
+      h264Packet(11, 3000, false, fu(true, false, [1, 2])),
+      h264Packet(12, 3000, true, fu(false, true, [3])),
+    ];
+    for (const i of [0, 2, 1]) track.onReceiveRtp.execute(packets[i]!);
+    const idr = Buffer.of(0x65, 1, 2, 3);
+    const avcc = (...nals: Buffer[]) =>
+      Buffer.concat(nals.flatMap((nal) => [Buffer.of(0, 0, 0, nal.length), nal]));
+    assert.deepEqual(frames, [{ data: new Uint8Array(avcc(sps, pps, idr)), rtpTimestamp: 3000 }]);
+    assert.equal(losses(), 0);
+    // A STAP-A whose unit overruns the packet breaks its picture: dropped, and reported as a loss.
+    track.onReceiveRtp.execute(h264Packet(13, 6000, true, Buffer.of(0x78, 0, 9, 1)));
+    assert.equal(frames.length, 1);
+    assert.equal(losses(), 1);
+    // 15, the end of picture 9000, never comes: the jitter buffer gives up once 16 has waited more
+    // than the 100 ms latency (9000 ticks) and reports one loss; picture 9000 is dropped without a
+    // second one. 12000 is whole (the publisher drops it while it waits for a keyframe).
+    track.onReceiveRtp.execute(h264Packet(14, 9000, false, Buffer.of(0x41, 1)));
+    track.onReceiveRtp.execute(h264Packet(16, 12000, true, Buffer.of(0x41, 16)));
+    track.onReceiveRtp.execute(h264Packet(17, 24000, true, Buffer.of(0x41, 17)));
+    assert.equal(losses(), 2);
+    assert.deepEqual(
+      frames.map((f) => f.rtpTimestamp),
+      [3000, 12000, 24000],
+    );
     receiver.stop();
   });
 

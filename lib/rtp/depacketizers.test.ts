@@ -4,7 +4,6 @@ import { AacDepacketizer, auHeaderLayout } from './aac-depacketizer.js';
 import { H264Depacketizer } from './h264-depacketizer.js';
 import type { RtpPacket } from './rtp.js';
 import { parseRtp } from './rtp.js';
-import { rtp } from './fake-camera.js';
 
 let sequence = 100;
 const packet = (timestamp: number, payload: Buffer, marker = false, seq = ++sequence): RtpPacket => ({
@@ -15,6 +14,16 @@ const packet = (timestamp: number, payload: Buffer, marker = false, seq = ++sequ
   ssrc: 1,
   payload,
 });
+/** An RTP packet's bytes: the 12-byte fixed header, no CSRCs or extension. */
+function rtp(payloadType: number, sequence: number, timestamp: number, marker: boolean, payload: Buffer) {
+  const header = Buffer.alloc(12);
+  header[0] = 0x80;
+  header[1] = (marker ? 0x80 : 0) | payloadType;
+  header.writeUInt16BE(sequence & 0xffff, 2);
+  header.writeUInt32BE(timestamp >>> 0, 4);
+  header.writeUInt32BE(0x1111, 8);
+  return Buffer.concat([header, payload]);
+}
 const nal = (type: number, size: number, fill = 1) =>
   Buffer.concat([Buffer.of(0x60 | type), Buffer.alloc(size - 1, fill)]);
 const fu = (type: number, part: Buffer, start: boolean, end: boolean) =>
