@@ -4,7 +4,7 @@ import { AacDepacketizer, auHeaderLayout } from './aac-depacketizer.js';
 import { H264Depacketizer } from './h264-depacketizer.js';
 import type { RtpPacket } from './rtp.js';
 import { parseRtp } from './rtp.js';
-import { rtp } from './fake-camera.js';
+import { rtp } from '../../test/helpers/ingest-rtsp/fake-camera.js';
 
 let sequence = 100;
 const packet = (timestamp: number, payload: Buffer, marker = false, seq = ++sequence): RtpPacket => ({

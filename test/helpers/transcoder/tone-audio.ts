@@ -7,17 +7,17 @@ import { accessSync, constants, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import pino from 'pino';
-import { type AudioTrack, type Frame } from '../../core/index.js';
-import { opus } from '../../lib/codecs/index.js';
-import { readMediaFile } from '../../test/helpers/media-file.js';
-import { ffmpeg, ffprobe } from '../../test/helpers/media-tools.js';
-import { AdtsWriter } from '../../lib/codecs/adts.js';
-import { resolveFfmpegPath } from './ffmpeg-binary.js';
-import { FfmpegTranscoder } from './ffmpeg-transcoder.js';
-import { OGG_BOS, OggPageWriter } from './ogg.js';
-import type { TranscoderSettings } from './settings.js';
-import { vorbisConfig } from './vorbis-headers.js';
-import { VorbisPacketClock, xiphUnlace } from './vorbis.js';
+import { type AudioTrack, type Frame } from '../../../core/index.js';
+import { opus } from '../../../lib/codecs/index.js';
+import { readMediaFile } from '../media-file.js';
+import { ffmpeg, ffprobe } from '../media-tools.js';
+import { AdtsWriter } from '../../../lib/codecs/adts.js';
+import { resolveFfmpegPath } from '../../../plugins/transcoder/ffmpeg-binary.js';
+import { FfmpegTranscoder } from '../../../plugins/transcoder/ffmpeg-transcoder.js';
+import { OGG_BOS, OggPageWriter } from '../../../plugins/transcoder/ogg.js';
+import type { TranscoderSettings } from '../../../plugins/transcoder/settings.js';
+import { vorbisConfig } from '../../../plugins/transcoder/vorbis-headers.js';
+import { VorbisPacketClock, xiphUnlace } from '../../../plugins/transcoder/vorbis.js';
 
 export const TONE_HZ = 1000;
 /** The tone plays from 1 s to 2 s and from 3 s on; silence before and between. */
