@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { RtspIngestToken } from '../plugins/ingest-rtsp/api.js';
-import { rtspRest } from '../plugins/ingest-rtsp/test-kit.js';
+import { rtspRest } from './helpers/ingest-rtsp/rtsp-rest.js';
 import { decodeErrors, ffprobe } from './helpers/media-tools.js';
 import { RtspCamera, requireGStreamer } from './helpers/rtsp-camera.js';
 import { startSpool, type InProcessSpool } from './helpers/spool-in-process.js';

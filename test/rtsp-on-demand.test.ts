@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { rtspRest, type RestReply } from '../plugins/ingest-rtsp/test-kit.js';
+import { rtspRest, type RestReply } from './helpers/ingest-rtsp/rtsp-rest.js';
 import { decodeErrors, ffprobe } from './helpers/media-tools.js';
 import { freePort } from './helpers/ports.js';
 import { RtspCamera, requireGStreamer } from './helpers/rtsp-camera.js';

@@ -6,8 +6,8 @@ import { startSpool, type InProcessSpool } from '../../test/helpers/spool-in-pro
 import { TempDir } from '../../test/helpers/tmp.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { RtspIngestToken } from './api.js';
-import { FakeCamera } from './fake-camera.js';
-import { rtspRest, type RtspRest } from './test-kit.js';
+import { FakeCamera } from '../../test/helpers/ingest-rtsp/fake-camera.js';
+import { rtspRest, type RtspRest } from '../../test/helpers/ingest-rtsp/rtsp-rest.js';
 
 const tmp = new TempDir('spool-ingest-rtsp-');
 const cameras: FakeCamera[] = [];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { FakeCamera } from './fake-camera.js';
+import { FakeCamera } from '../../test/helpers/ingest-rtsp/fake-camera.js';
 import { RtspError } from './rtsp-error.js';
 import { DEFAULT_LIMITS } from './rtsp-message.js';
 import { RtspSession, type SessionOptions } from './rtsp-session.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { receiverReport, senderReports, TimestampUnwrapper } from '../../lib/rtp/rtp.js';
-import { senderReport } from './fake-camera.js';
+import { senderReport } from '../../test/helpers/ingest-rtsp/fake-camera.js';
 import { StreamClock } from './stream-clock.js';
 
 const NTP_EPOCH = 2208988800;

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { RTCPeerConnection, useH264, useOPUS } from 'werift';
-import { chromiumOffer, iceGathered, LOOPBACK_ICE } from './test-offers.js';
+import {
+  chromiumOffer,
+  iceGathered,
+  LOOPBACK_ICE,
+} from '../../test/helpers/ingest-webrtc/chromium-offers.js';
 import { enlargeReceiveBuffers, iceSockets } from './udp-buffers.js';
 
 test("werift's ICE sockets are reached and get the receive buffer asked for (up to rmem_max)", async () => {

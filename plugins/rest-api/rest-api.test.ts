@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Frame, Stream } from '../../core/index.js';
 import { loopFrames, makeClip, readMediaFile, type MediaFile } from '../../test/helpers/media-file.js';
 import { decodeErrors, ffprobe } from '../../test/helpers/media-tools.js';
-import { publish, RestSpoolKit, type RestSpool } from './test-kit.js';
+import { publish, RestSpoolKit, type RestSpool } from '../../test/helpers/rest-api/rest-spool.js';
 
 const kit = new RestSpoolKit();
 let media: MediaFile;

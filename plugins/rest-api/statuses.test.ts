@@ -3,7 +3,7 @@ import { after, describe, test } from 'node:test';
 import { RecorderServiceToken } from '../recorder/api.js';
 import { schemaErrors, type JsonSchema } from './json-schema.js';
 import type { OpenApiDocument } from './openapi.js';
-import { publish, RestSpoolKit, type RestSpool } from './test-kit.js';
+import { publish, RestSpoolKit, type RestSpool } from '../../test/helpers/rest-api/rest-spool.js';
 
 const kit = new RestSpoolKit();
 after(() => kit.tmp.cleanup());

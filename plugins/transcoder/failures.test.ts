@@ -15,7 +15,14 @@ import { FfmpegTranscoder } from './ffmpeg-transcoder.js';
 import type { TranscoderSettings } from './settings.js';
 import { vorbisConfig } from './vorbis-headers.js';
 import { xiphLace, xiphUnlace } from './vorbis.js';
-import { g711Source, opusSource, quietLog, testSettings, transcoderFfmpeg, type Source } from './test-kit.js';
+import {
+  g711Source,
+  opusSource,
+  quietLog,
+  testSettings,
+  transcoderFfmpeg,
+  type Source,
+} from '../../test/helpers/transcoder/tone-audio.js';
 
 const tmp = new TempDir('spool-transcode-fail-');
 after(() => tmp.cleanup());

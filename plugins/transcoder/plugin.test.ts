@@ -12,7 +12,7 @@ import type { AudioTranscoderFactory, TranscoderRegistry } from '../recorder/api
 import plugin, { type TranscoderConfig } from './index.js';
 import { resolveFfmpegPath } from './ffmpeg-binary.js';
 import { aacBitrate } from './settings.js';
-import { quietLog, testSettings, transcoderFfmpeg } from './test-kit.js';
+import { quietLog, testSettings, transcoderFfmpeg } from '../../test/helpers/transcoder/tone-audio.js';
 import { vorbisConfig } from './vorbis-headers.js';
 
 const tmp = new TempDir('spool-transcoder-plugin-');

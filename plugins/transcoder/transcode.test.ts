@@ -29,7 +29,7 @@ import {
   type Decoded,
   type RunResult,
   type Source,
-} from './test-kit.js';
+} from '../../test/helpers/transcoder/tone-audio.js';
 import { LIBOPUS_PRE_SKIP } from './output-format.js';
 
 const SECONDS = 5;

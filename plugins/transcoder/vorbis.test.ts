@@ -11,7 +11,7 @@ import { after, describe, test } from 'node:test';
 import { ffmpeg, FFPROBE } from '../../test/helpers/media-tools.js';
 import { TempDir } from '../../test/helpers/tmp.js';
 import { OggPacketReader } from './ogg.js';
-import { testSettings, transcoderFfmpeg } from './test-kit.js';
+import { testSettings, transcoderFfmpeg } from '../../test/helpers/transcoder/tone-audio.js';
 import { headersOf, vorbisConfig, vorbisEncoderArgs } from './vorbis-headers.js';
 import {
   modeBlockFlags,

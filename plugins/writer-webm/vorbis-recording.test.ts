@@ -13,7 +13,7 @@ import { publishFile } from '../../test/helpers/file-publisher.js';
 import { LogCapture } from '../../test/helpers/log.js';
 import { makeClip, readMediaFile, type MediaFile } from '../../test/helpers/media-file.js';
 import { decodeErrors, ffprobe } from '../../test/helpers/media-tools.js';
-import { mkvinfo, mkvinfoPath } from '../../test/helpers/mkvinfo.js';
+import { requireMkvinfo } from '../../test/helpers/mkvinfo.js';
 import { startSpool, type InProcessSpool } from '../../test/helpers/spool-in-process.js';
 import { TempDir } from '../../test/helpers/tmp.js';
 import { waitFor } from '../../test/helpers/wait.js';
@@ -71,14 +71,14 @@ describe('WebM recordings with Vorbis audio (writer-webm.audioCodec=vorbis)', ()
     const skew = Number(audio.start_time) - Number(video.start_time);
     assert.ok(Math.abs(skew) <= 0.05, `audio starts ${Math.round(skew * 1000)} ms after video`);
     t.diagnostic(`duration ${duration} s, audio starts ${(skew * 1000).toFixed(1)} ms after video`);
-    if (mkvinfoPath() === undefined) {
-      t.diagnostic('!!! mkvinfo (mkvtoolnix) is not installed: the A_VORBIS check is SKIPPED');
-      return;
-    }
-    const info = await mkvinfo(path);
-    assert.match(info, /Document type: webm/);
-    assert.match(info, /Codec ID: A_VORBIS/);
-    assert.match(info, /\+ Cues/);
+    await t.test('mkvinfo finds a WebM with A_VORBIS and Cues', async (t) => {
+      const mkvinfo = requireMkvinfo(t, 'check the A_VORBIS track and the Cues with mkvinfo');
+      if (mkvinfo === undefined) return;
+      const info = await mkvinfo(path);
+      assert.match(info, /Document type: webm/);
+      assert.match(info, /Codec ID: A_VORBIS/);
+      assert.match(info, /\+ Cues/);
+    });
   });
 
   test('without the transcoder the Opus audio is left out, with a warning, and the video is recorded', async () => {

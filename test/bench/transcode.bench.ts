@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { resolveFfmpegPath, probeFfmpeg } from '../../plugins/transcoder/ffmpeg-binary.js';
 import { FfmpegTranscoder } from '../../plugins/transcoder/ffmpeg-transcoder.js';
-import { testSettings } from '../../plugins/transcoder/test-kit.js';
+import { testSettings } from '../helpers/transcoder/tone-audio.js';
 import { readMediaFile } from '../helpers/media-file.js';
 import { ffmpeg } from '../helpers/media-tools.js';
 import { CLK_TCK, cpuModel, pssKb, rssKb, sumCpuTicks } from '../helpers/proc-stats.js';

@@ -1,12 +1,13 @@
 /**
  * Debian's Chromium driven by playwright-core, as a test peer (never `npx playwright install`: the
- * browser is the system package `chromium`). Under CI=true a missing browser fails the test with a
- * clear message; elsewhere the test is skipped, saying why.
+ * browser is the system package `chromium`). A missing browser fails the test under CI and skips it
+ * elsewhere (system-tool.ts).
  */
 import { existsSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import type * as PlaywrightModule from 'playwright-core';
 import type { BrowserContext } from 'playwright-core';
+import { DEBIAN_PACKAGES, debianInstall, skipOrFail } from './system-tool.js';
 import { TempDir } from './tmp.js';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -40,7 +41,7 @@ async function loadPlaywright(): Promise<Playwright | string> {
   try {
     return (await import('playwright-core')) as Playwright;
   } catch (error) {
-    return `the npm package playwright-core cannot be loaded (${(error as Error).message})`;
+    return `it cannot be loaded: ${(error as Error).message}`;
   }
 }
 
@@ -67,23 +68,22 @@ async function launch(playwright: Playwright, extraArgs: readonly string[]): Pro
 
 /**
  * Starts Chromium for test `t` (with `extraArgs` after the usual flags, e.g. a fake camera file), or
- * returns undefined after skipping `t` when it is not installed.
- * Under CI=true a missing Chromium or playwright-core throws instead: CI must run these tests.
+ * returns undefined after skipping `t` when it or playwright-core is missing (under CI: fails `t`).
  */
 export async function openChromium(
   t: TestContext,
   extraArgs: readonly string[] = [],
 ): Promise<Chromium | undefined> {
   const playwright = await loadPlaywright();
-  const missing =
-    typeof playwright === 'string'
-      ? playwright
-      : existsSync(CHROMIUM_PATH)
-        ? undefined
-        : `no Chromium at ${CHROMIUM_PATH} (Debian package "chromium", or set CHROMIUM_PATH)`;
-  if (missing === undefined && typeof playwright !== 'string') return launch(playwright, extraArgs);
-  if (process.env.CI === 'true') throw new Error(`CI=true and Chromium cannot run: ${missing}`);
-  console.warn(`SKIPPED ${t.name}: ${missing}`);
-  t.skip(`Chromium unavailable: ${missing}`);
-  return undefined;
+  const reason = 'drive a browser';
+  if (typeof playwright === 'string') {
+    skipOrFail(t, { tool: 'playwright-core', problem: playwright, install: 'run npm install', reason });
+    return undefined;
+  }
+  if (!existsSync(CHROMIUM_PATH)) {
+    const problem = `no Chromium at ${CHROMIUM_PATH}; CHROMIUM_PATH names another`;
+    skipOrFail(t, { tool: 'Chromium', problem, install: debianInstall(DEBIAN_PACKAGES.chromium!), reason });
+    return undefined;
+  }
+  return launch(playwright, extraArgs);
 }

@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { announceFallback, DEBIAN_PACKAGES, debianInstall, onPath } from './system-tool.js';
 
 const require = createRequire(import.meta.url);
 const run = promisify(execFile);
@@ -10,37 +9,25 @@ const run = promisify(execFile);
 /**
  * The system's ffmpeg and ffprobe (Debian's 5.1, which .ci/run installs: a newer, stricter decoder to judge
  * files with) when they are on PATH, else the ones shipped inside npm packages (ffmpeg 4.1, installed by npm
- * install). SPOOL_TEST_FFMPEG / SPOOL_TEST_FFPROBE override both. Under CI=true the system ones are required.
+ * install), said once per test process. SPOOL_TEST_FFMPEG / SPOOL_TEST_FFPROBE override both. Under CI the
+ * system ones are required.
  */
 export const FFMPEG = resolveTool('ffmpeg', 'SPOOL_TEST_FFMPEG', () => require('@ffmpeg-installer/ffmpeg'));
 export const FFPROBE = resolveTool('ffprobe', 'SPOOL_TEST_FFPROBE', () =>
   require('@ffprobe-installer/ffprobe'),
 );
 
-/** A tool on PATH, or undefined. */
-export function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 function resolveTool(name: string, envName: string, npmPackage: () => unknown): string {
   const override = process.env[envName];
   if (override) return override;
   const system = onPath(name);
   if (system) return system;
-  if (process.env.CI === 'true') {
-    throw new Error(`${name} is not on PATH: install Debian's ffmpeg package (.ci/run does)`);
-  }
-  return (npmPackage() as { path: string }).path;
+  const npm = (npmPackage() as { path: string }).path;
+  announceFallback(
+    { tool: name, problem: 'not on PATH', install: debianInstall(DEBIAN_PACKAGES[name]!) },
+    `the npm package's ${name} (${npm}), older and more lenient than Debian's`,
+  );
+  return npm;
 }
 
 /** Runs ffmpeg with -hide_banner; rejects with its stderr on failure. */

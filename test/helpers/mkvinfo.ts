@@ -1,27 +1,25 @@
 import { execFile } from 'node:child_process';
+import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
-import { onPath } from './media-tools.js';
+import { requireTool } from './system-tool.js';
 
 const run = promisify(execFile);
 
-/**
- * mkvinfo from Debian's mkvtoolnix (.ci/run installs it), or undefined when it is not installed; under
- * CI=true a missing mkvinfo is an error, so CI cannot pass without checking Matroska files with it.
- */
-export function mkvinfoPath(): string | undefined {
-  const path = onPath('mkvinfo');
-  if (path === undefined && process.env.CI === 'true') {
-    throw new Error('mkvinfo is not on PATH: install the Debian package mkvtoolnix (.ci/run does)');
-  }
-  return path;
-}
+/** Runs mkvinfo on Matroska/WebM files, in English (the checks match its wording). */
+export type Mkvinfo = (file: string, detail?: '-v' | '--all') => Promise<string>;
 
-/** mkvinfo -v: the element tree of a Matroska/WebM file with top-level Cues shown, in English. */
-export async function mkvinfo(file: string): Promise<string> {
-  const binary = mkvinfoPath();
-  if (binary === undefined) throw new Error('mkvinfo is not installed (Debian package mkvtoolnix)');
-  const { stdout } = await run(binary, ['-v', '--ui-language', 'en_US', file], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return stdout;
+/**
+ * mkvinfo from Debian's mkvtoolnix for test `t`, or undefined after skipping `t` when it is not installed
+ * (under CI a missing mkvinfo fails `t` instead). `reason` completes "this test cannot …". `-v` shows the
+ * element tree with top-level Cues; `--all` lists every cue point as well.
+ */
+export function requireMkvinfo(t: TestContext, reason: string): Mkvinfo | undefined {
+  const binary = requireTool(t, 'mkvinfo', reason);
+  if (binary === undefined) return undefined;
+  return async (file, detail = '-v') => {
+    const { stdout } = await run(binary, [detail, '--ui-language', 'en_US', file], {
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    return stdout;
+  };
 }

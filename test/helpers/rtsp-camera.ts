@@ -2,13 +2,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
+import { DEBIAN_PACKAGES, debianInstall, skipOrFail } from './system-tool.js';
 
 /** The Python that has GStreamer's bindings: Debian's, not a pyenv/venv one first on PATH. */
 const PYTHON = process.env.SPOOL_TEST_PYTHON ?? '/usr/bin/python3';
 /** From dist/test/helpers/ back to the source tree: tsc does not copy the script. */
 const SCRIPT = fileURLToPath(new URL('../../../test/helpers/rtsp-camera.py', import.meta.url));
-const PACKAGES =
-  'gir1.2-gst-rtsp-server-1.0 python3-gst-1.0 gstreamer1.0-plugins-{base,good,bad,ugly} gstreamer1.0-libav';
 const ELEMENTS = ['x264enc', 'avenc_aac', 'rtph264pay', 'rtpmp4gpay', 'alawenc', 'rtppcmapay'];
 
 export interface CameraOptions {
@@ -47,16 +46,18 @@ export function gstreamerMissing(): string | undefined {
 }
 
 /**
- * Skips the test, loudly, when GStreamer is missing; under CI=true fails it instead, so a CI
- * image without the packages cannot pass by skipping. Returns true when the test may run.
+ * True when test `t` may run the camera. Without GStreamer, `t` is skipped and this returns false; under
+ * CI it fails instead (system-tool.ts).
  */
 export function requireGStreamer(t: TestContext): boolean {
-  const missing = gstreamerMissing();
-  if (missing === undefined) return true;
-  const message = `GStreamer RTSP test camera unavailable (${missing}); install ${PACKAGES}`;
-  if (process.env.CI === 'true') throw new Error(message);
-  console.warn(`\n*** SKIPPED: ${message} ***\n`);
-  t.skip(message);
+  const problem = gstreamerMissing();
+  if (problem === undefined) return true;
+  skipOrFail(t, {
+    tool: "GStreamer's RTSP server (the test camera)",
+    problem,
+    install: debianInstall(DEBIAN_PACKAGES.gstreamer!),
+    reason: 'pull a stream from an RTSP camera',
+  });
   return false;
 }
 

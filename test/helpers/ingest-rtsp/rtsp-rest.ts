@@ -1,6 +1,6 @@
 /** For the ingest-rtsp tests (unit and integration): its REST methods called over real HTTP. */
-import type { Spool } from '../../core/index.js';
-import type { CaptureView } from './api.js';
+import type { Spool } from '../../../core/index.js';
+import type { CaptureView } from '../../../plugins/ingest-rtsp/api.js';
 
 export interface RestReply {
   readonly status: number;

@@ -1,5 +1,5 @@
 import type { RTCPeerConnection, RTCPeerConnectionConfig } from 'werift';
-import { iceOptions } from './ice.js';
+import { iceOptions } from '../../../plugins/ingest-webrtc/ice.js';
 
 /**
  * SDP offers for the unit tests, shaped like Chromium's (a WHIP publisher's sendonly offer):

@@ -7,17 +7,18 @@ import { accessSync, constants, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import pino from 'pino';
-import { type AudioTrack, type Frame } from '../../core/index.js';
-import { opus } from '../../lib/codecs/index.js';
-import { readMediaFile } from '../../test/helpers/media-file.js';
-import { ffmpeg, ffprobe } from '../../test/helpers/media-tools.js';
-import { AdtsWriter } from '../../lib/codecs/adts.js';
-import { resolveFfmpegPath } from './ffmpeg-binary.js';
-import { FfmpegTranscoder } from './ffmpeg-transcoder.js';
-import { OGG_BOS, OggPageWriter } from './ogg.js';
-import type { TranscoderSettings } from './settings.js';
-import { vorbisConfig } from './vorbis-headers.js';
-import { VorbisPacketClock, xiphUnlace } from './vorbis.js';
+import { type AudioTrack, type Frame } from '../../../core/index.js';
+import { opus } from '../../../lib/codecs/index.js';
+import { readMediaFile } from '../media-file.js';
+import { ffmpeg, ffprobe } from '../media-tools.js';
+import { DEBIAN_PACKAGES, debianInstall, skipOrFail } from '../system-tool.js';
+import { AdtsWriter } from '../../../lib/codecs/adts.js';
+import { resolveFfmpegPath } from '../../../plugins/transcoder/ffmpeg-binary.js';
+import { FfmpegTranscoder } from '../../../plugins/transcoder/ffmpeg-transcoder.js';
+import { OGG_BOS, OggPageWriter } from '../../../plugins/transcoder/ogg.js';
+import type { TranscoderSettings } from '../../../plugins/transcoder/settings.js';
+import { vorbisConfig } from '../../../plugins/transcoder/vorbis-headers.js';
+import { VorbisPacketClock, xiphUnlace } from '../../../plugins/transcoder/vorbis.js';
 
 export const TONE_HZ = 1000;
 /** The tone plays from 1 s to 2 s and from 3 s on; silence before and between. */
@@ -27,19 +28,24 @@ export const PAUSE_S: readonly [number, number] = [2, 3];
 export const TONE_RMS = (32768 / 8) * Math.SQRT1_2;
 
 /**
- * The ffmpeg the transcoder runs in tests: SPOOL_TRANSCODER__FFMPEG__PATH or the npm package's. Missing,
- * it fails the test under CI=true and skips it (loudly) elsewhere; returns undefined when skipped.
+ * The ffmpeg the transcoder runs in tests: SPOOL_TRANSCODER__FFMPEG__PATH or the npm package's, as in
+ * production. Missing, it fails the test under CI and skips it elsewhere (system-tool.ts); returns
+ * undefined when skipped.
  */
 export function transcoderFfmpeg(t: TestContext): string | undefined {
-  const path = resolveFfmpegPath(process.env.SPOOL_TRANSCODER__FFMPEG__PATH ?? '');
   try {
+    const path = resolveFfmpegPath(process.env.SPOOL_TRANSCODER__FFMPEG__PATH ?? '');
     accessSync(path, constants.X_OK);
     return path;
-  } catch {
-    const message = `transcoder tests need ffmpeg, and ${path} is not an executable file`;
-    if (process.env.CI === 'true') throw new Error(`${message} (CI=true: a missing ffmpeg is a failure)`);
-    console.warn(`\n!!! SKIPPED: ${message}\n`);
-    t.skip(message);
+  } catch (error) {
+    skipOrFail(t, {
+      tool: "the transcoder's ffmpeg",
+      problem: (error as Error).message,
+      install:
+        'run npm install (@ffmpeg-installer/ffmpeg ships it), or ' +
+        `${debianInstall(DEBIAN_PACKAGES.ffmpeg!)} and set SPOOL_TRANSCODER__FFMPEG__PATH=/usr/bin/ffmpeg`,
+      reason: 'transcode audio',
+    });
     return undefined;
   }
 }

@@ -1,11 +1,11 @@
 /**
- * For the rest-api tests: a Spool started in-process with the recorder, writer-mp4 and this plugin,
+ * For the rest-api tests: a Spool started in-process with the recorder, writer-mp4 and rest-api,
  * and a client that calls its REST methods over real HTTP.
  */
 import { join } from 'node:path';
-import { Spool, type Track } from '../../core/index.js';
-import { LogCapture } from '../../test/helpers/log.js';
-import { TempDir } from '../../test/helpers/tmp.js';
+import { Spool, type Track } from '../../../core/index.js';
+import { LogCapture } from '../log.js';
+import { TempDir } from '../tmp.js';
 
 export interface RestReply {
   readonly status: number;
