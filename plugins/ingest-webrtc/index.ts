@@ -1,6 +1,6 @@
 import { SpoolError, definePlugin, type PluginContext } from '../../core/index.js';
 import { RecorderServiceToken } from '../recorder/api.js';
-import { WebRtcIngestToken } from './api.js';
+import { WebRtcIceToken, WebRtcIngestToken } from './api.js';
 import { configProblem, ingestWebRtcSchema, type IngestWebRtcConfig } from './config.js';
 import { WhipService } from './service.js';
 import { whipRouter } from './whip-routes.js';
@@ -23,6 +23,8 @@ export default definePlugin<IngestWebRtcConfig>({
     if (problem !== undefined) throw new SpoolError('SPOOL_ERR_CONFIG_INVALID', problem);
     const service = new WhipService(ctx);
     services.set(ctx, service);
+    const { ice } = ctx.config;
+    ctx.provide(WebRtcIceToken, Object.freeze({ ...ice, addresses: Object.freeze([...ice.addresses]) }));
     ctx.provide(WebRtcIngestToken, {
       get publishers() {
         return service.publishers;

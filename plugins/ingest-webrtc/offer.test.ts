@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { OfferError, prepareOffer } from './offer.js';
-import { CHROMIUM_AUDIO, CHROMIUM_VIDEO, chromiumOffer } from './test-offers.js';
+import { CHROMIUM_AUDIO, CHROMIUM_VIDEO, chromiumOffer } from '../../lib/webrtc/test-offers.js';
 
 function refusedWith(status: number, pattern: RegExp) {
   return (error: unknown) =>

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { startSpool, type InProcessSpool } from '../../test/helpers/spool-in-process.js';
 import { TempDir } from '../../test/helpers/tmp.js';
 import { waitFor } from '../../test/helpers/wait.js';
-import { chromiumOffer } from './test-offers.js';
+import { chromiumOffer } from '../../lib/webrtc/test-offers.js';
 
 const tmp = new TempDir('spool-whip-http-');
 let spool: InProcessSpool;
