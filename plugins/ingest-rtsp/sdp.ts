@@ -1,3 +1,11 @@
+/**
+ * A DESCRIBE reply's SDP, read with sdp-transform (lib/sdp). Two things stay hand-written because
+ * they are RTSP's, not SDP syntax: the RFC 3551 static payload types a camera sends without
+ * a=rtpmap (sdp-transform knows none: `m=audio 0 RTP/AVP 8` alone gives no format), and resolving
+ * a=control against the base URL (RFC 2326 §C.1.1).
+ */
+import { controlOf, parseSessionDescription } from '../../lib/sdp/description.js';
+import { payloadFormats, type PayloadFormat } from '../../lib/sdp/payload-formats.js';
 import { RtspError } from './rtsp-error.js';
 
 /** One payload format of an SDP media section (a=rtpmap and a=fmtp of one payload type). */
@@ -39,56 +47,40 @@ export interface SessionDescription {
  * Content-Location, else the DESCRIBE URL (RFC 2326 §C.1.1).
  */
 export function parseSdp(text: string, baseUrl: string): SessionDescription {
-  const lines = text.split(/\r?\n/).map((line) => line.trim());
-  if (!lines.some((line) => line.startsWith('m='))) {
+  const description = parseSessionDescription(text);
+  if (description.media.length === 0) {
     throw new RtspError('protocol', 'the DESCRIBE reply has no SDP media section');
   }
-  let sessionControl: string | undefined;
-  const sections: Array<{ type: string; payloadTypes: number[]; attributes: string[] }> = [];
-  for (const line of lines) {
-    if (line.startsWith('m=')) {
-      if (sections.length >= MAX_MEDIA)
-        throw new RtspError('protocol', `more than ${MAX_MEDIA} SDP media sections`);
-      const [type = '', , , ...formats] = line.slice(2).split(/\s+/);
-      sections.push({ type, payloadTypes: formats.map(Number).filter(Number.isInteger), attributes: [] });
-    } else if (line.startsWith('a=')) {
-      const current = sections.at(-1);
-      if (current !== undefined) current.attributes.push(line.slice(2));
-      else if (line.startsWith('a=control:')) sessionControl = line.slice('a=control:'.length);
-    }
+  if (description.media.length > MAX_MEDIA) {
+    throw new RtspError('protocol', `more than ${MAX_MEDIA} SDP media sections`);
   }
+  const sessionControl = controlOf(description);
   const base = sessionControl === undefined ? baseUrl : resolveControl(sessionControl, baseUrl);
-  const media = sections.map(({ type, payloadTypes, attributes }) => {
-    const control = attributes.find((a) => a.startsWith('control:'))?.slice('control:'.length);
+  const media = description.media.map((section) => {
+    const control = controlOf(section);
     return {
-      type,
-      formats: payloadTypes.map((pt) => formatOf(pt, attributes)).filter((f) => f !== undefined),
+      type: String(section.type ?? ''),
+      formats: payloadFormats(section)
+        .map(formatOf)
+        .filter((f) => f !== undefined),
       controlUrl: control === undefined ? base : resolveControl(control, baseUrl),
     };
   });
   return { controlUrl: base, media };
 }
 
-function formatOf(payloadType: number, attributes: readonly string[]): SdpFormat | undefined {
-  const rtpmap = attributes.find((a) => a.startsWith(`rtpmap:${payloadType} `));
-  const fmtp = attributes.find((a) => a.startsWith(`fmtp:${payloadType} `));
-  const parameters = new Map<string, string>();
-  for (const part of fmtp?.slice(fmtp.indexOf(' ') + 1).split(';') ?? []) {
-    const equals = part.indexOf('=');
-    if (equals > 0) parameters.set(part.slice(0, equals).trim().toLowerCase(), part.slice(equals + 1).trim());
-  }
+function formatOf({ payloadType, rtpmap, parameters }: PayloadFormat): SdpFormat | undefined {
   if (rtpmap === undefined) {
     const known = STATIC_TYPES[payloadType];
     return known === undefined ? undefined : { payloadType, ...known, parameters };
   }
-  const [encoding = '', rate = '', channels = '1'] = rtpmap.slice(rtpmap.indexOf(' ') + 1).split('/');
-  const clockRate = Number(rate);
-  if (!Number.isInteger(clockRate) || clockRate <= 0) return undefined;
+  const { clockRate } = rtpmap;
+  if (clockRate === undefined || clockRate <= 0) return undefined;
   return {
     payloadType,
-    encoding: encoding.toUpperCase(),
+    encoding: rtpmap.encodingName.toUpperCase(),
     clockRate,
-    channels: Number(channels) || 1,
+    channels: Number(rtpmap.encodingParameters) || 1,
     parameters,
   };
 }

@@ -1,4 +1,5 @@
 import { createToken } from '../../core/index.js';
+import type { IceSettings } from '../../lib/webrtc/ice-config.js';
 
 /** The WebRTC (WHIP) ingest as other plugins, tests and embedding code see it. */
 export interface WebRtcIngest {
@@ -10,3 +11,10 @@ export interface WebRtcIngest {
 export const WHIP_PATH = '/whip';
 
 export const WebRtcIngestToken = createToken<WebRtcIngest>('ingest-webrtc.server');
+
+/**
+ * ingest-webrtc's validated `ice` settings. ingest-webrtc owns ICE: another WebRTC plugin that lists
+ * ingest-webrtc in optionalDependsOn takes these when it is enabled, so the operator's one address
+ * list and port range hold for every peer connection of the server (lib/webrtc/ice-config.ts).
+ */
+export const WebRtcIceToken = createToken<Readonly<IceSettings>>('ingest-webrtc.ice');

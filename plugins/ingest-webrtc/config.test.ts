@@ -3,6 +3,7 @@ import { after, describe, test } from 'node:test';
 import { Spool, isSpoolError } from '../../core/index.js';
 import { LogCapture } from '../../test/helpers/log.js';
 import { TempDir } from '../../test/helpers/tmp.js';
+import { WebRtcIceToken } from './api.js';
 import type { IngestWebRtcConfig } from './config.js';
 
 const tmp = new TempDir('spool-webrtc-config-');
@@ -35,6 +36,22 @@ describe('ingest-webrtc config', () => {
       ipv6: false,
       receiveBufferBytes: 4194304,
     });
+  });
+
+  test('other plugins get the resolved ICE settings through WebRtcIceToken, frozen', async () => {
+    const spool = await create({
+      properties: 'ip_local=127.0.0.1\nmedia_port_from=31001\nmedia_port_to=32000\n',
+    });
+    const ice = spool.service(WebRtcIceToken);
+    assert.deepEqual(ice, {
+      addresses: ['127.0.0.1'],
+      publicAddress: '',
+      portMin: 31001,
+      portMax: 32000,
+      ipv6: false,
+      receiveBufferBytes: 4194304,
+    });
+    assert.ok(Object.isFrozen(ice) && Object.isFrozen(ice.addresses));
   });
 
   test('settings that disagree stop start-up with the keys named', async () => {

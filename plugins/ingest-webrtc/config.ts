@@ -1,17 +1,8 @@
-import { isIP } from 'node:net';
 import { positiveInteger, type ConfigSchema } from '../../core/index.js';
+import { iceConfigSchema, iceSettingsProblem, type IceSettings } from '../../lib/webrtc/ice-config.js';
 
 export interface IngestWebRtcConfig {
-  ice: {
-    /** Host candidates are offered on these addresses only; empty = every non-internal interface. */
-    addresses: string[];
-    /** Also offered as a host candidate on the same ports (a server behind 1:1 NAT). */
-    publicAddress: string;
-    portMin: number;
-    portMax: number;
-    ipv6: boolean;
-    receiveBufferBytes: number;
-  };
+  ice: IceSettings;
   keyframeIntervalMs: number;
   bitrate: { startKbps: number; maxKbps: number };
   noMediaTimeoutMs: number;
@@ -24,18 +15,6 @@ export interface IngestWebRtcConfig {
   auth: { enabled: boolean; tokens: string[] };
 }
 
-function ipList(value: unknown): void {
-  if (!Array.isArray(value) || value.some((address) => typeof address !== 'string' || isIP(address) === 0)) {
-    throw new Error('must be a list of IP addresses');
-  }
-}
-
-function ipOrEmpty(value: unknown): void {
-  if (typeof value !== 'string' || (value !== '' && isIP(value) === 0)) {
-    throw new Error('must be an IP address or empty');
-  }
-}
-
 /** `LOGIN:TOKEN` items: the token a publisher presents decides its login. */
 function loginTokens(value: unknown): void {
   if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || !/^[^:]+:\S+$/.test(item))) {
@@ -43,46 +22,8 @@ function loginTokens(value: unknown): void {
   }
 }
 
-/**
- * The properties keys mapped here (`ip`, `ip_local`, `media_port_from`, `media_port_to`) are the
- * reference server's names for the same things; its two documents do not list them, but its
- * flashphoner.properties files carry them, so an operator's file keeps working.
- */
 export const ingestWebRtcSchema: ConfigSchema<IngestWebRtcConfig> = {
-  ice: {
-    addresses: {
-      doc: 'Addresses to offer ICE host candidates on (127.0.0.1 for tests); empty = every non-internal interface',
-      format: ipList,
-      default: [],
-      property: 'ip_local',
-      fromProperty: (raw) =>
-        raw
-          .split(',')
-          .map((item) => item.trim())
-          .filter((item) => item !== ''),
-    },
-    publicAddress: {
-      doc: 'Public address of a server behind NAT, offered as an extra candidate with the same ports; empty = none',
-      format: ipOrEmpty,
-      default: '',
-      property: 'ip',
-    },
-    portMin: {
-      doc: 'Lowest UDP port for media; 0 (with portMax 0) = any free port',
-      format: 'port',
-      default: 0,
-      property: 'media_port_from',
-    },
-    portMax: { doc: 'Highest UDP port for media', format: 'port', default: 0, property: 'media_port_to' },
-    ipv6: { doc: 'Also gather IPv6 host candidates', format: Boolean, default: false },
-    receiveBufferBytes: {
-      doc:
-        "SO_RCVBUF of each publisher's UDP socket; the kernel caps it at net.core.rmem_max. The default " +
-        '(~208 KB) overflows in a few tens of ms without CPU at 1.5 Mbps, and every overflow is a lost packet',
-      format: positiveInteger,
-      default: 4 * 1024 * 1024,
-    },
-  },
+  ice: iceConfigSchema,
   keyframeIntervalMs: {
     doc: 'Ask the publisher for a keyframe (PLI) when none arrived for this long; 0 = only on demand',
     format: 'nat',
@@ -152,10 +93,8 @@ export const ingestWebRtcSchema: ConfigSchema<IngestWebRtcConfig> = {
 
 /** What convict cannot check alone: settings that must agree with each other. */
 export function configProblem(config: Readonly<IngestWebRtcConfig>): string | undefined {
-  const { portMin, portMax } = config.ice;
-  if ((portMin !== 0 || portMax !== 0) && (portMin === 0 || portMax === 0 || portMax <= portMin)) {
-    return `ingest-webrtc.ice.portMin (${portMin}) and portMax (${portMax}) must both be set, portMin < portMax`;
-  }
+  const iceProblem = iceSettingsProblem(config.ice, 'ingest-webrtc.ice');
+  if (iceProblem !== undefined) return iceProblem;
   if (config.bitrate.startKbps > config.bitrate.maxKbps) {
     return `ingest-webrtc.bitrate.startKbps (${config.bitrate.startKbps}) is above bitrate.maxKbps (${config.bitrate.maxKbps})`;
   }

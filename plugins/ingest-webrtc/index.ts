@@ -8,7 +8,7 @@ import {
   type SpoolPlugin,
 } from '../../core/index.js';
 import { RecorderServiceToken } from '../recorder/api.js';
-import { WebRtcIngestToken } from './api.js';
+import { WebRtcIceToken, WebRtcIngestToken } from './api.js';
 import { configProblem, ingestWebRtcSchema, type IngestWebRtcConfig } from './config.js';
 import { WhipService } from './service.js';
 import { whipRouter } from './whip-routes.js';
@@ -25,6 +25,8 @@ class IngestWebrtcPlugin implements SpoolPlugin {
 
   register(): void {
     const { ctx, service } = this;
+    const { ice } = ctx.config;
+    ctx.provide(WebRtcIceToken, Object.freeze({ ...ice, addresses: Object.freeze([...ice.addresses]) }));
     ctx.provide(WebRtcIngestToken, {
       get publishers() {
         return service.publishers;

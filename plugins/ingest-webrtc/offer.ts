@@ -4,7 +4,20 @@
  * only answer with that codec. werift would otherwise answer with the first H.264 of any
  * packetization mode, and negotiate transport-wide congestion control, with which Chromium drops
  * to ~40 kbps (LIBRARY-NOTES): its feedback lines and header extension are removed here.
+ *
+ * The offer is parsed and written back with sdp-transform (lib/sdp), so werift gets its lines in
+ * sdp-transform's order, and a line its grammar reads in part as far as it read it: `a=msid:STREAM`
+ * (no track id) becomes `a=msid:STREAM undefined`, `a=msid-semantic: WMS` becomes
+ * `a=msid-semantic:  WMS`. Spool uses neither. An m= line whose media type is not a word
+ * (`m=video-x 9 …`) cannot be read by it and is answered 400 (malformed media line).
  */
+import {
+  parseSessionDescription,
+  writeSessionDescription,
+  type MediaDescription,
+} from '../../lib/sdp/description.js';
+import { mediaLine } from '../../lib/sdp/media-line.js';
+import { payloadFormats } from '../../lib/sdp/payload-formats.js';
 
 export type VideoChoice = 'h264' | 'vp8';
 export type AudioChoice = 'opus';
@@ -35,48 +48,45 @@ export class OfferError extends Error {
   }
 }
 
-interface Section {
-  lines: string[];
-}
-
 const TRANSPORT_CC = /transport-wide-cc|transport-cc/i;
 
 export function prepareOffer(text: string): PreparedOffer {
   const lines = text.split(/\r?\n/).filter((line) => line !== '');
   if (lines[0] !== 'v=0') throw new OfferError(400, 'the body is not an SDP offer (it must start with v=0)');
-  const session: string[] = [];
-  const sections: Section[] = [];
+  // sdp-transform silently skips a line that is not `x=…`: such an offer is refused instead.
   for (const line of lines) {
     if (!/^[a-z]=/.test(line))
       throw new OfferError(400, `malformed SDP line ${JSON.stringify(line.slice(0, 80))}`);
-    if (line.startsWith('m=')) sections.push({ lines: [line] });
-    else if (sections.length === 0) session.push(line);
-    else sections.at(-1)!.lines.push(line);
   }
-  if (sections.length === 0) throw new OfferError(400, 'the offer has no media section');
-  const sessionAttribute = (name: string) => session.some((line) => line.startsWith(`a=${name}:`));
+  const description = parseSessionDescription(text);
+  if (description.media.length === 0) throw new OfferError(400, 'the offer has no media section');
   let video: ChosenCodec<VideoChoice> | undefined;
   let audio: ChosenCodec<AudioChoice> | undefined;
   const refused: string[] = [];
-  for (const [index, section] of sections.entries()) {
-    const [, kind, port, proto] = /^m=(\S+) (\d+) (\S+)/.exec(section.lines[0]!) ?? [];
-    if (kind === undefined)
-      throw new OfferError(400, `malformed media line ${JSON.stringify(section.lines[0])}`);
-    const attribute = (name: string) => section.lines.some((line) => line.startsWith(`a=${name}:`));
+  for (const [index, section] of description.media.entries()) {
+    const line = mediaLine(section);
+    if (line === undefined) {
+      const written = lines.filter((l) => l.startsWith('m='))[index];
+      throw new OfferError(400, `malformed media line ${JSON.stringify(written)}`);
+    }
+    const { type: kind, port, protocol } = line;
     if (kind !== 'audio' && kind !== 'video') {
       refuse(section, refused, `${kind} section ${index}`, 'only audio and video are taken');
       continue;
     }
-    if (port === '0') continue;
-    if (!proto!.includes('SAVPF')) {
-      throw new OfferError(400, `media section ${index} is ${proto}: WebRTC media must be DTLS-SRTP (SAVPF)`);
+    if (port === 0) continue;
+    if (!protocol.includes('SAVPF')) {
+      throw new OfferError(
+        400,
+        `media section ${index} is ${protocol}: WebRTC media must be DTLS-SRTP (SAVPF)`,
+      );
     }
-    for (const name of ['ice-ufrag', 'ice-pwd', 'fingerprint']) {
-      if (!attribute(name) && !sessionAttribute(name)) {
+    for (const [name, key] of ICE_AND_DTLS) {
+      if (section[key] === undefined && description[key] === undefined) {
         throw new OfferError(400, `media section ${index} has no a=${name}`);
       }
     }
-    if (section.lines.some((line) => line === 'a=recvonly' || line === 'a=inactive')) {
+    if (section.direction === 'recvonly' || section.direction === 'inactive') {
       refuse(section, refused, `${kind} section ${index}`, 'it sends nothing (recvonly/inactive)');
       continue;
     }
@@ -100,9 +110,15 @@ export function prepareOffer(text: string): PreparedOffer {
       `no usable codec: Spool takes H.264 (packetization-mode=1) or VP8 video and Opus audio (${refused.join('; ')})`,
     );
   }
-  const sdp = [...session, ...sections.flatMap((s) => s.lines)].join('\r\n') + '\r\n';
-  return { sdp, video, audio, refused };
+  return { sdp: writeSessionDescription(description), video, audio, refused };
 }
+
+/** The attributes WebRTC media needs, in the section or for the whole session. */
+const ICE_AND_DTLS = [
+  ['ice-ufrag', 'iceUfrag'],
+  ['ice-pwd', 'icePwd'],
+  ['fingerprint', 'fingerprint'],
+] as const;
 
 interface Codec {
   readonly payloadType: number;
@@ -112,34 +128,21 @@ interface Codec {
 }
 
 /** The section's codecs in the publisher's order of preference (the m= line's order). */
-function codecsOf(section: Section): Codec[] {
-  const formats = section.lines[0]!.split(' ').slice(3).map(Number);
-  return formats.flatMap((payloadType) => {
-    const rtpmap = section.lines.find((line) => line.startsWith(`a=rtpmap:${payloadType} `));
-    const match = /^a=rtpmap:\d+ ([^/\s]+)\/(\d+)/.exec(rtpmap ?? '');
-    if (match === null) return [];
-    const fmtp = section.lines.find((line) => line.startsWith(`a=fmtp:${payloadType} `));
+function codecsOf(section: MediaDescription): Codec[] {
+  return payloadFormats(section).flatMap(({ payloadType, rtpmap, parameters }) => {
+    if (rtpmap?.clockRate === undefined) return [];
     return [
       {
         payloadType,
-        name: match[1]!.toLowerCase(),
-        clockRate: Number(match[2]),
-        parameters: parseParameters(fmtp?.slice(fmtp.indexOf(' ') + 1) ?? ''),
+        name: rtpmap.encodingName.toLowerCase(),
+        clockRate: rtpmap.clockRate,
+        parameters: Object.fromEntries(parameters),
       },
     ];
   });
 }
 
-function parseParameters(text: string): Record<string, string> {
-  const parameters: Record<string, string> = {};
-  for (const item of text.split(';')) {
-    const eq = item.indexOf('=');
-    if (eq > 0) parameters[item.slice(0, eq).trim().toLowerCase()] = item.slice(eq + 1).trim();
-  }
-  return parameters;
-}
-
-function pickVideo(section: Section): ChosenCodec<VideoChoice> | undefined {
+function pickVideo(section: MediaDescription): ChosenCodec<VideoChoice> | undefined {
   for (const codec of codecsOf(section)) {
     if (codec.clockRate !== 90000) continue;
     if (codec.name === 'vp8')
@@ -152,7 +155,7 @@ function pickVideo(section: Section): ChosenCodec<VideoChoice> | undefined {
   return undefined;
 }
 
-function pickAudio(section: Section): ChosenCodec<AudioChoice> | undefined {
+function pickAudio(section: MediaDescription): ChosenCodec<AudioChoice> | undefined {
   const opus = codecsOf(section).find((codec) => codec.name === 'opus' && codec.clockRate === 48000);
   return opus === undefined
     ? undefined
@@ -160,26 +163,23 @@ function pickAudio(section: Section): ChosenCodec<AudioChoice> | undefined {
 }
 
 /** Leaves one payload type in the section and drops transport-wide congestion control. */
-function keepOnly(section: Section, payloadType: number): void {
-  const [media, port, proto] = section.lines[0]!.split(' ');
-  section.lines = [
-    [media, port, proto, String(payloadType)].join(' '),
-    ...section.lines.slice(1).filter((line) => {
-      const format = /^a=(?:rtpmap|fmtp|rtcp-fb):(\d+|\*)[ ]/.exec(line);
-      if (format !== null && format[1] !== '*' && Number(format[1]) !== payloadType) return false;
-      if (line.startsWith('a=rtcp-fb:') && TRANSPORT_CC.test(line)) return false;
-      if (line.startsWith('a=extmap:') && TRANSPORT_CC.test(line)) return false;
-      // RTX and FEC streams belong to the payload types just removed.
-      if (line.startsWith('a=ssrc-group:')) return false;
-      return true;
-    }),
-  ];
+function keepOnly(section: MediaDescription, payloadType: number): void {
+  // a=rtcp-fb:* applies to whichever payload type stays.
+  const kept = (payload: number | string) => payload === '*' || String(payload) === String(payloadType);
+  section.payloads = String(payloadType);
+  section.rtp = section.rtp.filter((rtpmap) => kept(rtpmap.payload));
+  section.fmtp = section.fmtp.filter((fmtp) => kept(fmtp.payload));
+  section.rtcpFbTrrInt = section.rtcpFbTrrInt?.filter((feedback) => kept(feedback.payload));
+  section.rtcpFb = section.rtcpFb?.filter(
+    (feedback) => kept(feedback.payload) && !TRANSPORT_CC.test(`${feedback.type} ${feedback.subtype ?? ''}`),
+  );
+  section.ext = section.ext?.filter((extension) => !TRANSPORT_CC.test(extension.uri));
+  // RTX and FEC streams belong to the payload types just removed.
+  delete section.ssrcGroups;
 }
 
 /** A section Spool does not take: port 0, which the answer mirrors (RFC 8843: rejected). */
-function refuse(section: Section, refused: string[], what: string, why: string): void {
-  const parts = section.lines[0]!.split(' ');
-  parts[1] = '0';
-  section.lines[0] = parts.join(' ');
+function refuse(section: MediaDescription, refused: string[], what: string, why: string): void {
+  section.port = 0;
   refused.push(`${what}: ${why}`);
 }

@@ -9,12 +9,14 @@ import {
   type MediaStreamTrack,
   type RTCRtpReceiver,
 } from 'werift';
-import { rewriteAnswer } from './answer.js';
+import { rewriteAnswer } from '../../lib/webrtc/answer.js';
+import { onDtlsEnd } from '../../lib/webrtc/dtls-end.js';
+import { relaxConsentDeadline } from '../../lib/webrtc/ice-consent.js';
+import { answerWithCandidates } from '../../lib/webrtc/ice-gathering.js';
+import { iceOptions } from '../../lib/webrtc/ice.js';
+import { enlargeReceiveBuffers } from '../../lib/webrtc/udp-buffers.js';
 import type { IngestWebRtcConfig } from './config.js';
-import { iceOptions } from './ice.js';
 import type { PreparedOffer } from './offer.js';
-import { relaxConsentDeadline } from './ice-consent.js';
-import { enlargeReceiveBuffers } from './udp-buffers.js';
 
 export type MediaKind = 'video' | 'audio';
 
@@ -29,12 +31,10 @@ export interface PeerEvents {
 }
 
 const REMB_INTERVAL_MS = 1000;
-/** Each ICE consent check may take 2 × this + 200 ms to be answered (werift: 500 ms), see ice-consent.ts. */
+/** Each ICE consent check may take 2 × this + 200 ms to be answered (werift: 500 ms), see lib/webrtc/ice-consent.ts. */
 const CONSENT_RTT_FLOOR_S = 1;
 /** Chromium grants about one keyframe per 400 ms; asking more often only adds RTCP traffic. */
 const PLI_MIN_INTERVAL_MS = 300;
-/** Host candidates only (no STUN server): gathering takes milliseconds; this only bounds a hang. */
-const GATHERING_TIMEOUT_MS = 5000;
 
 /**
  * The werift side of one publish: answers the (prepared) offer once candidate gathering is
@@ -80,26 +80,11 @@ export class PublisherPeer {
 
   /** Applies the offer; resolves with the answer SDP once every candidate is gathered. */
   async answer(): Promise<string> {
-    await this.pc.setRemoteDescription({ type: 'offer', sdp: this.offer.sdp });
-    await this.pc.setLocalDescription(await this.pc.createAnswer());
-    if (this.pc.iceGatheringState !== 'complete') {
-      await this.pc.iceGatheringStateChange.watch((state) => state === 'complete', GATHERING_TIMEOUT_MS);
-    }
-    const sdp = this.pc.localDescription?.sdp;
-    if (sdp === undefined) throw new Error('werift produced no answer');
+    const sdp = await answerWithCandidates(this.pc, this.offer.sdp);
     this.guard('receive buffers', () => {
       this.receiveBufferSizes = enlargeReceiveBuffers(this.pc, this.config.ice.receiveBufferBytes);
     });
-    // A DTLS close alert means the peer is gone, but werift's connection state does not follow it.
-    // (A closed tab sends nothing at all: the session's no-media timeout notices that.)
-    for (const dtls of this.pc.dtlsTransports) {
-      dtls.onStateChange.subscribe((state) =>
-        this.guard('DTLS state', () => {
-          if (state === 'closed') this.goneBecause('the peer closed DTLS');
-          else if (state === 'failed') this.goneBecause('DTLS failed');
-        }),
-      );
-    }
+    onDtlsEnd(this.pc, (reason) => this.guard('DTLS state', () => this.goneBecause(reason)));
     const connectTimeoutMs = this.config.connectTimeoutMs;
     this.connectTimer = setTimeout(() => {
       this.guard('connect timeout', () =>

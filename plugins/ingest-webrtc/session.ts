@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger, PublishRequest, Stream, StreamBus, Track } from '../../core/index.js';
 import { SpoolError, errorMessage } from '../../core/index.js';
+import { grantedReceiveBufferBytes } from '../../lib/webrtc/udp-buffers.js';
 import type { IngestWebRtcConfig } from './config.js';
 import { H264Converter, OpusConverter, Vp8Converter, VIDEO_TRACK_ID } from './frames.js';
 import { OfferError, type PreparedOffer } from './offer.js';
@@ -97,22 +98,19 @@ export class WhipSession {
   /** Says once per process when the UDP receive buffers could not be enlarged as configured. */
   private checkReceiveBuffers(): void {
     const wanted = this.deps.config.ice.receiveBufferBytes;
-    // Linux reports twice the size it grants (the rest is its bookkeeping).
-    const sizes = this.peer.receiveBufferSizes.map((size) =>
-      process.platform === 'linux' ? size / 2 : size,
-    );
-    if (sizes.length === 0) {
+    const granted = grantedReceiveBufferBytes(this.peer.receiveBufferSizes);
+    if (granted === undefined) {
       warnOnce('unreached', () =>
         this.deps.log.warn(
           "ingest-webrtc: werift's UDP sockets could not be reached to set ice.receiveBufferBytes; " +
             'packets may be lost under load (another werift version?)',
         ),
       );
-    } else if (Math.min(...sizes) < wanted) {
+    } else if (granted < wanted) {
       warnOnce('capped', () =>
         this.deps.log.warn(
-          { wantedBytes: wanted, grantedBytes: Math.min(...sizes) },
-          `ingest-webrtc: UDP receive buffers are capped at ${Math.min(...sizes)} bytes by the kernel ` +
+          { wantedBytes: wanted, grantedBytes: granted },
+          `ingest-webrtc: UDP receive buffers are capped at ${granted} bytes by the kernel ` +
             `(net.core.rmem_max); raise it to ${wanted} or more for many publishers`,
         ),
       );

@@ -16,7 +16,7 @@
  * {"event":"stats",…} every second. SIGTERM: every session is DELETEd and closed, then the process exits.
  */
 import { readFileSync } from 'node:fs';
-import { relaxConsentDeadline } from '../../plugins/ingest-webrtc/ice-consent.js';
+import { relaxConsentDeadline } from '../../lib/webrtc/ice-consent.js';
 import {
   H264Packetizer,
   MediaStreamTrack,
@@ -124,7 +124,7 @@ if (video.length === 0 || !video[0]!.key || audio.length === 0) {
 
 // ---- publishers ----
 
-/** werift's ICE on loopback only (as plugins/ingest-webrtc/ice.ts configures the server side). */
+/** werift's ICE on loopback only (as lib/webrtc/ice.ts configures the server side). */
 const iceConfig: Partial<RTCPeerConnectionConfig> = {
   iceServers: [],
   iceUseIpv4: true,
@@ -274,8 +274,8 @@ const pumpTimer = setInterval(() => {
   if (late > 100) lateTicks++;
 }, 5);
 
-// Browsers give an ICE consent check seconds to be answered; werift gives 500 ms (plugins/ingest-webrtc/
-// ice-consent.ts). Like Spool, these werift peers get the same 2.2 s, so a busy machine does not drop them.
+// Browsers give an ICE consent check seconds to be answered; werift gives 500 ms
+// (lib/webrtc/ice-consent.ts). Like Spool, these werift peers get the same 2.2 s, so a busy machine does not drop them.
 const consentTimer = setInterval(() => {
   for (const publisher of publishers) relaxConsentDeadline(publisher.pc, 1);
 }, 1000);

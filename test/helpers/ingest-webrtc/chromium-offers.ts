@@ -1,5 +1,6 @@
-import type { RTCPeerConnection, RTCPeerConnectionConfig } from 'werift';
-import { iceOptions } from '../../../plugins/ingest-webrtc/ice.js';
+import type { RTCPeerConnectionConfig } from 'werift';
+import type { IceSettings } from '../../../lib/webrtc/ice-config.js';
+import { iceOptions } from '../../../lib/webrtc/ice.js';
 
 /**
  * SDP offers for the unit tests, shaped like Chromium's (a WHIP publisher's sendonly offer):
@@ -82,19 +83,18 @@ export function chromiumOffer(options: OfferOptions = {}): string {
   return lines.join('\r\n') + '\r\n';
 }
 
-/** werift's ICE on 127.0.0.1 only, as Spool configures it for tests (ingest-webrtc.ice.addresses). */
-export const LOOPBACK_ICE: RTCPeerConnectionConfig = iceOptions({
-  addresses: ['127.0.0.1'],
-  publicAddress: '',
-  portMin: 0,
-  portMax: 0,
-  ipv6: false,
-  receiveBufferBytes: 0,
-});
-
-/** Resolves once `pc` has gathered all its candidates (host candidates only: milliseconds). */
-export async function iceGathered(pc: RTCPeerConnection): Promise<void> {
-  if (pc.iceGatheringState !== 'complete') {
-    await pc.iceGatheringStateChange.watch((state) => state === 'complete', 5000);
-  }
+/** ICE settings as the config's defaults give them, with `overrides`. */
+export function iceSettings(overrides: Partial<IceSettings> = {}): IceSettings {
+  return {
+    addresses: [],
+    publicAddress: '',
+    portMin: 0,
+    portMax: 0,
+    ipv6: false,
+    receiveBufferBytes: 4194304,
+    ...overrides,
+  };
 }
+
+/** werift's ICE on 127.0.0.1 only, as Spool configures it for tests (ingest-webrtc.ice.addresses). */
+export const LOOPBACK_ICE: RTCPeerConnectionConfig = iceOptions(iceSettings({ addresses: ['127.0.0.1'] }));

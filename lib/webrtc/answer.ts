@@ -1,7 +1,13 @@
-import type { IngestWebRtcConfig } from './config.js';
+/**
+ * werift's answer is edited as text, line by line, rather than parsed with sdp-transform (lib/sdp) and
+ * written back: its writer re-serializes every line in its own order, while an answer with nothing to
+ * change must go out byte for byte; and its candidate grammar stops after `network-cost`, so the
+ * `ufrag d616` that werift writes after `generation 0` would be missing from the public-address copy.
+ */
+import type { IceSettings } from './ice-config.js';
 
 export interface AnswerRewrite {
-  readonly ice: IngestWebRtcConfig['ice'];
+  readonly ice: Pick<IceSettings, 'addresses' | 'publicAddress'>;
   /** The video payload type of the answer, if there is video. */
   readonly videoPayloadType?: number;
   readonly startBitrateKbps: number;

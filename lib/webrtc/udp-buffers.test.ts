@@ -2,12 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { RTCPeerConnection, useH264, useOPUS } from 'werift';
-import {
-  chromiumOffer,
-  iceGathered,
-  LOOPBACK_ICE,
-} from '../../test/helpers/ingest-webrtc/chromium-offers.js';
-import { enlargeReceiveBuffers, iceSockets } from './udp-buffers.js';
+import { chromiumOffer, LOOPBACK_ICE } from '../../test/helpers/ingest-webrtc/chromium-offers.js';
+import { iceGathered } from './ice-gathering.js';
+import { enlargeReceiveBuffers, grantedReceiveBufferBytes, iceSockets } from './udp-buffers.js';
 
 test("werift's ICE sockets are reached and get the receive buffer asked for (up to rmem_max)", async () => {
   const pc = new RTCPeerConnection({
@@ -36,4 +33,10 @@ test("werift's ICE sockets are reached and get the receive buffer asked for (up 
   } finally {
     await pc.close();
   }
+});
+
+test('the granted size is the smallest reported one (Linux reports twice what it grants); none reached = undefined', () => {
+  assert.equal(grantedReceiveBufferBytes([]), undefined);
+  const reported = [425984, 8388608];
+  assert.equal(grantedReceiveBufferBytes(reported), process.platform === 'linux' ? 212992 : 425984);
 });

@@ -25,6 +25,17 @@ export function enlargeReceiveBuffers(pc: RTCPeerConnection, bytes: number): num
   });
 }
 
+/**
+ * The smallest buffer the kernel granted, from the sizes `enlargeReceiveBuffers` returned; undefined
+ * when no socket was reached (another werift version). Linux reports twice the size it grants (the
+ * rest is its bookkeeping).
+ */
+export function grantedReceiveBufferBytes(reportedSizes: readonly number[]): number | undefined {
+  if (reportedSizes.length === 0) return undefined;
+  const smallest = Math.min(...reportedSizes);
+  return process.platform === 'linux' ? smallest / 2 : smallest;
+}
+
 function isDgramSocket(value: unknown): value is Socket {
   return (
     typeof value === 'object' &&

@@ -1,8 +1,6 @@
 import { isIP } from 'node:net';
 import type { RTCPeerConnectionConfig } from 'werift';
-import type { IngestWebRtcConfig } from './config.js';
-
-type IceSettings = IngestWebRtcConfig['ice'];
+import type { IceSettings } from './ice-config.js';
 
 const isLoopback = (address: string) => address.startsWith('127.') || address === '::1';
 
@@ -14,7 +12,7 @@ const isLoopback = (address: string) => address.startsWith('127.') || address ==
  * external address (LIBRARY-NOTES). Candidates werift gathers on addresses that are not configured
  * are never paired (and `answerCandidates` leaves them out of the answer).
  */
-export function iceOptions(ice: IceSettings): RTCPeerConnectionConfig {
+export function iceOptions(ice: Readonly<IceSettings>): RTCPeerConnectionConfig {
   const options: RTCPeerConnectionConfig = {
     iceServers: [], // no STUN: candidates are the configured addresses (and publicAddress)
     iceUseIpv4: true,

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { consentResponseTimeoutMs, MediaStreamTrack, RTCPeerConnection, useOPUS } from 'werift';
 import { relaxConsentDeadline } from './ice-consent.js';
-import { iceGathered, LOOPBACK_ICE } from '../../test/helpers/ingest-webrtc/chromium-offers.js';
+import { LOOPBACK_ICE } from '../../test/helpers/ingest-webrtc/chromium-offers.js';
+import { iceGathered } from './ice-gathering.js';
 
 test("werift's consent deadline is raised on the nominated pair: 2.2 s at a 1 s floor instead of 500 ms", async () => {
   const sender = new RTCPeerConnection({ ...LOOPBACK_ICE, codecs: { audio: [useOPUS()] } });
