@@ -124,6 +124,33 @@ describe('plugin host', () => {
     ]);
   });
 
+  test('ready runs after every start with the HTTP port; shutdown runs before every stop, with the signal', async () => {
+    const options = setup([
+      {
+        name: 'watcher',
+        source: pluginSource('watcher', {
+          register:
+            "ctx.hooks.ready.tap(({ httpPort }) => { events.push('ready:' + (httpPort > 0)); });" +
+            "ctx.hooks.shutdown.tap(({ signal }) => { events.push('shutdown:' + signal); });",
+        }),
+      },
+      { name: 'other' },
+    ]);
+    const spool = await Spool.create(options);
+    await spool.start();
+    await spool.stop('SIGTERM');
+    assert.deepEqual(events(), [
+      'register:watcher',
+      'register:other',
+      'start:watcher',
+      'start:other',
+      'ready:true',
+      'shutdown:SIGTERM',
+      'stop:other',
+      'stop:watcher',
+    ]);
+  });
+
   test('a missing dependency is named', async () => {
     const options = setup([{ name: 'rec', source: pluginSource('rec', { dependsOn: ['ingest'] }) }]);
     await rejectsWith(Spool.create(options), 'SPOOL_ERR_PLUGIN_MISSING_DEPENDENCY', '"rec"', '"ingest"');
