@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the compiled tests with node's test runner: unit tests beside the code (core/, plugins/)
+// Runs the compiled tests with node's test runner: unit tests beside the code (core/, lib/, plugins/)
 // and integration tests with real peers (test/). `--unit` runs only the unit tests.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -26,7 +26,7 @@ function findTests(dir) {
   return found;
 }
 
-const dirs = unitOnly ? ['core', 'plugins'] : ['core', 'plugins', 'test'];
+const dirs = unitOnly ? ['core', 'lib', 'plugins'] : ['core', 'lib', 'plugins', 'test'];
 const files = dirs
   .flatMap((dir) => findTests(join(dist, dir)))
   .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
