@@ -15,8 +15,7 @@ import { FileWorkToken } from '../recorder/api.js';
 import { CutCache } from './cut-cache.js';
 import { cutFileName, isCuttable, parseCutRange } from './cut-request.js';
 import { createCutRunner, type CutRunner } from './cut-runner.js';
-import { recordName, resolveRecord } from './record-files.js';
-import { notFound, serveFile } from './serve-file.js';
+import { notFound, recordName, resolveRecord, serveRecordFile } from './record-files.js';
 
 export interface RecordsHttpConfig {
   recordDir: string;
@@ -64,9 +63,9 @@ async function serveRecord(ctx: Context, records: RecordsHttp): Promise<void> {
   if (path === undefined) throw notFound();
   // Other containers are served whole whatever ?start / ?end say, as in the reference.
   const range = isCuttable(name) ? parseCutRange(ctx.query) : undefined;
-  if (range === undefined) return serveFile(ctx, path, name, records.disposition);
+  if (range === undefined) return serveRecordFile(ctx, path, name, records.disposition);
   const cutPath = await records.cuts.get(path, name, range);
-  return serveFile(ctx, cutPath, cutFileName(name, range), records.disposition);
+  return serveRecordFile(ctx, cutPath, cutFileName(name, range), records.disposition);
 }
 
 @injectable()

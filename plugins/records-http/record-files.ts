@@ -1,5 +1,9 @@
-import { realpath } from 'node:fs/promises';
-import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { extname } from 'node:path';
+import type { Context } from 'koa';
+import { SpoolError } from '../../core/index.js';
+import { resolveInside } from '../../lib/http/resolve-inside.js';
+import { safeName } from '../../lib/http/safe-name.js';
+import { serveFile } from '../../lib/http/serve-file.js';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.mp4': 'video/mp4',
@@ -12,14 +16,6 @@ export function contentTypeOf(name: string): string {
   return CONTENT_TYPES[extname(name).toLowerCase()] ?? 'application/octet-stream';
 }
 
-function safeDecode(value: string): string | undefined {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Hidden files (recordings in progress, finalizing files, cuts being written) and journals are
  * never served.
@@ -28,38 +24,40 @@ export function isPrivateName(name: string): boolean {
   return name.startsWith('.') || name.endsWith('.journal.json');
 }
 
-function hasPathSyntax(name: string): boolean {
-  return name.includes('/') || name.includes('\\') || name.includes('\0') || name === '..';
-}
-
 /**
  * The file name of a request path segment (raw, percent-encoded), or undefined when it is not a plain
  * file name: traversal, separators (also encoded or double-encoded), NUL, absolute paths, hidden files
  * and journals are all refused.
  */
 export function recordName(rawSegment: string): string | undefined {
-  const name = safeDecode(rawSegment);
-  if (name === undefined || name === '' || hasPathSyntax(name) || isAbsolute(name)) return undefined;
-  // A second decoding must not reveal path syntax either (double-encoded %252F, %255C, %2500...).
-  const twice = safeDecode(name);
-  if (twice !== undefined && twice !== name && (hasPathSyntax(twice) || isAbsolute(twice))) return undefined;
-  if (isPrivateName(name)) return undefined;
-  return name;
+  return safeName(rawSegment, isPrivateName);
 }
 
-/** The real path of `name` in `rootDir`, or undefined when missing or resolving outside it. */
+/**
+ * The real path of `name` in `rootDir`, or undefined when missing or resolving outside it. A symlink
+ * inside the record dir must not reveal a hidden file or a journal either.
+ */
 export async function resolveRecord(rootDir: string, name: string): Promise<string | undefined> {
-  let root: string;
-  let target: string;
-  try {
-    root = await realpath(rootDir);
-    target = await realpath(resolve(rootDir, name));
-  } catch {
-    return undefined;
-  }
-  const inside = relative(root, target);
-  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return undefined;
-  // A symlink inside the record dir must not reveal a hidden file or a journal either.
-  if (inside.split(sep).some(isPrivateName)) return undefined;
-  return target;
+  return (await resolveInside(rootDir, [name], isPrivateName))?.path;
+}
+
+export function notFound(): SpoolError {
+  return new SpoolError('SPOOL_ERR_NOT_FOUND', 'no such record');
+}
+
+/**
+ * Answers GET or HEAD with the recording at `path` (already checked to be one), presented as `name`:
+ * its Content-Type from the name's extension, Content-Disposition `disposition` with that name.
+ */
+export async function serveRecordFile(
+  ctx: Context,
+  path: string,
+  name: string,
+  disposition: 'inline' | 'attachment',
+): Promise<void> {
+  const served = await serveFile(ctx, path, {
+    type: contentTypeOf(name),
+    disposition: { kind: disposition, name },
+  });
+  if (!served) throw notFound();
 }

@@ -8,7 +8,8 @@ import { LogCapture } from '../../test/helpers/log.js';
 import { makeClip } from '../../test/helpers/media-file.js';
 import { TempDir } from '../../test/helpers/tmp.js';
 import { recordName } from './record-files.js';
-import { contentDisposition, parseRange } from './serve-file.js';
+import { parseRange } from '../../lib/http/byte-range.js';
+import { contentDisposition } from '../../lib/http/content-disposition.js';
 
 interface RawResponse {
   status: number;

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Context } from 'koa';
 import {
@@ -11,6 +10,7 @@ import {
   type PluginContext,
   type SpoolPlugin,
 } from '../../core/index.js';
+import { serveFile } from '../../lib/http/serve-file.js';
 import { contentTypeOf, resolveStatic, staticSegments } from './static-files.js';
 
 export const EXAMPLES_PREFIX = '/client/examples';
@@ -36,14 +36,8 @@ async function serveExample(ctx: Context, rootDir: string): Promise<void> {
   if (target.kind === 'directory') return ctx.redirect(`${ctx.path}/`);
   const type = contentTypeOf(target.path);
   if (type === undefined) throw notFound();
-  const body = await readFile(target.path).catch(() => {
-    throw notFound();
-  });
-  ctx.status = 200;
-  ctx.type = type;
-  ctx.set('Cache-Control', 'no-cache');
   ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.body = body;
+  if (!(await serveFile(ctx, target.path, { type }))) throw notFound();
 }
 
 @injectable()
@@ -61,7 +55,8 @@ class WebExamplesPlugin implements SpoolPlugin {
 
 /**
  * Example web pages served as plain files under /client/examples/ (an index, and the Stream
- * Recording page: publish the camera over WHIP with record on, then play or download the file).
+ * Recording page: publish the camera over WHIP with record on, then play or download the file),
+ * through lib/http like the recordings: ETag / Last-Modified revalidation and byte ranges.
  */
 export default definePlugin({
   name: 'web-examples',
