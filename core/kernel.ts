@@ -18,7 +18,7 @@ import { readPluginsFile, type PluginEntry } from './plugins/plugins-file.js';
 import { ServiceRegistry } from './services.js';
 import type { HookCatalogue, HookTable, HooksOf } from './hook-catalogue.js';
 import type { Token } from './tokens.js';
-import { BusToken, ConfigToken, HooksToken, HttpToken, LoggerToken, MetricsToken } from './kernel-tokens.js';
+import { BusToken, ConfigToken, HttpToken, LoggerToken, MetricsToken } from './kernel-tokens.js';
 
 export interface SpoolOptions extends ConfigSources {
   /** plugins.json to read; default: the one at the package root. */
@@ -79,7 +79,6 @@ export class Spool {
     this.http = new HttpServer(log, this.metrics, () => this.health());
     this.services.provideKernel(ConfigToken, config);
     this.services.provideKernel(LoggerToken, rootLog);
-    this.services.provideKernel(HooksToken, this.hooks);
     this.services.provideKernel(BusToken, this.bus);
     this.services.provideKernel(MetricsToken, this.metrics);
     this.services.provideKernel(HttpToken, this.http);
