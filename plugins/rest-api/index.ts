@@ -4,7 +4,8 @@ import { restApiSchema, type RestApiConfig } from './config.js';
 import { withOpenApiRoute } from './openapi.js';
 import { restRouter } from './router.js';
 import { RestRegistryToken } from './api.js';
-import { restRoutes, type RestRoute } from './routes.js';
+import type { RestRoute } from './rest-route.js';
+import { restRoutes } from './routes.js';
 
 /**
  * The reference's REST API under /rest-api: stream look-up and recording on demand
