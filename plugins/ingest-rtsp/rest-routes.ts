@@ -54,6 +54,7 @@ export function rtspRoutes(ingest: RtspIngest): RestRoute[] {
       path: '/rtsp/startup',
       summary: 'Starts pulling an RTSP camera and publishes it as a stream (409 when it is already pulled)',
       body: STARTUP_BODY,
+      statuses: { 409: 'the URI is already pulled, or the stream name is in use' },
       handle(body) {
         const { uri, toStream } = body as { uri: string; toStream?: string };
         ingest.startup(uri, toStream);
@@ -65,7 +66,7 @@ export function rtspRoutes(ingest: RtspIngest): RestRoute[] {
       path: '/rtsp/find_all',
       summary: 'Lists the pulled RTSP cameras with their status',
       reply: CAPTURE_LIST,
-      notFound: 'no RTSP camera is pulled',
+      statuses: { 404: 'no RTSP camera is pulled' },
       handle() {
         const list = ingest.list();
         if (list.length === 0) throw new SpoolError('SPOOL_ERR_NOT_FOUND', 'no RTSP camera is pulled');
@@ -77,7 +78,7 @@ export function rtspRoutes(ingest: RtspIngest): RestRoute[] {
       path: '/rtsp/terminate',
       summary: 'Stops pulling an RTSP camera (TEARDOWN); its stream ends',
       body: TERMINATE_BODY,
-      notFound: 'the URI is not pulled',
+      statuses: { 404: 'the URI is not pulled' },
       async handle(body) {
         await ingest.terminate((body as { uri: string }).uri);
         return undefined;

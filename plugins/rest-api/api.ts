@@ -1,7 +1,8 @@
 import { createToken } from '../../core/index.js';
-import type { RestRoute } from './routes.js';
+import type { RestRoute } from './rest-route.js';
 
-export type { RestRoute } from './routes.js';
+export type { HandlerStatus, RestRoute, TypedRestRoute } from './rest-route.js';
+export { restRoute } from './rest-route.js';
 export type { JsonSchema } from './json-schema.js';
 
 /**

@@ -12,7 +12,8 @@ import { restApiSchema, type RestApiConfig } from './config.js';
 import { withOpenApiRoute } from './openapi.js';
 import { restRouter } from './router.js';
 import { RestRegistryToken } from './api.js';
-import { restRoutes, type RestRoute } from './routes.js';
+import type { RestRoute } from './rest-route.js';
+import { restRoutes } from './routes.js';
 
 @injectable()
 class RestApiPlugin implements SpoolPlugin {

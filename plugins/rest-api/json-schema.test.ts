@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { schemaErrors, type JsonSchema } from './json-schema.js';
+import { Type } from '@sinclair/typebox';
+import { schemaCheck, type JsonSchema } from './json-schema.js';
 
 const body: JsonSchema = {
   type: 'object',
@@ -18,6 +19,9 @@ const body: JsonSchema = {
     flag: { type: 'boolean', const: true },
   },
 };
+
+/** As the router checks a body: the schema compiled once. */
+const schemaErrors = (value: unknown, schema: JsonSchema) => schemaCheck(schema)(value);
 
 describe('request body schemas', () => {
   test('a matching value has no errors; unknown properties are allowed', () => {
@@ -53,5 +57,36 @@ describe('request body schemas', () => {
     assert.deepEqual(schemaErrors({ name: 'x' }, find), []);
     assert.deepEqual(schemaErrors({ id: 'x', name: 'y' }, find), []);
     assert.deepEqual(schemaErrors({}, find), ['body must match one of: {name}; {id}']);
+  });
+
+  test('a schema built with TypeBox is checked the same', () => {
+    const typed = Type.Object({
+      id: Type.String({ minLength: 1, maxLength: 4 }),
+      tags: Type.Optional(Type.Array(Type.String())),
+    });
+    assert.deepEqual(schemaErrors({ id: 'a', tags: ['x'] }, typed), []);
+    assert.deepEqual(schemaErrors({}, typed), ['body.id is required']);
+    assert.deepEqual(schemaErrors({ id: 'a', tags: ['x', 2] }, typed), ['body.tags[1] must be string']);
+  });
+
+  test('every problem is listed, the fields at fault before a oneOf the body fails', () => {
+    const startup: JsonSchema = {
+      type: 'object',
+      oneOf: [{ required: ['a'] }, { required: ['b'] }],
+      properties: { a: { type: 'string' }, 'x/y': { type: 'integer' } },
+    };
+    assert.deepEqual(schemaErrors({ a: 1, 'x/y': 'z', b: 2 }, startup), [
+      'body.a must be string',
+      'body.x/y must be integer',
+      'body must match exactly one of: {a}; {b}',
+    ]);
+    assert.deepEqual(schemaErrors([], startup), ['body must be object']);
+  });
+
+  test('a schema with a keyword JSON Schema does not have is refused when compiled', () => {
+    assert.throws(
+      () => schemaCheck({ type: 'string', minlength: 1 } as JsonSchema),
+      /unknown keyword: "minlength"/,
+    );
   });
 });

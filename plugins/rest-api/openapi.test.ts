@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import type { StreamBus } from '../../core/index.js';
 import type { RecorderService } from '../recorder/api.js';
 import type { JsonSchema } from './json-schema.js';
-import { withOpenApiRoute, type OpenApiDocument } from './openapi.js';
+import { routeStatuses, withOpenApiRoute, type OpenApiDocument } from './openapi.js';
 import { REST_PREFIX, restRouter } from './router.js';
 import { restRoutes } from './routes.js';
 
@@ -61,7 +61,7 @@ describe('the OpenAPI document', () => {
       assert.equal(operation.requestBody?.content['application/json'].schema, route.body);
       const statuses = Object.keys(operation.responses);
       assert.ok(statuses.includes('200') && !statuses.includes('401'), route.path);
-      assert.equal(statuses.includes('404'), route.notFound !== undefined, route.path);
+      assert.equal(statuses.includes('404'), route.statuses?.[404] !== undefined, route.path);
       assert.equal(
         statuses.includes('400') && statuses.includes('413'),
         route.body !== undefined,
@@ -95,5 +95,21 @@ describe('the OpenAPI document', () => {
     for (const operations of Object.values(document.paths)) {
       for (const operation of Object.values(operations)) assert.ok('401' in operation.responses);
     }
+  });
+
+  test("lists the error statuses a route declares, in order, with the route's words", () => {
+    const route = {
+      method: 'post' as const,
+      path: '/thing/startup',
+      summary: 'Starts a thing',
+      body: { type: 'object' as const },
+      statuses: { 502: 'the source is down', 409: 'the thing runs already', 404: 'no such thing' },
+      handle: () => undefined,
+    };
+    const statuses = routeStatuses(route, { authEnabled: false, maxBodyBytes: 1024 });
+    assert.deepEqual(Object.keys(statuses), ['200', '400', '404', '409', '413', '500', '502']);
+    assert.equal(statuses['404'], 'Not found: no such thing');
+    assert.equal(statuses['409'], 'Conflict: the thing runs already');
+    assert.equal(statuses['502'], 'Source unavailable: the source is down');
   });
 });

@@ -1,5 +1,5 @@
 import type { JsonSchema } from './json-schema.js';
-import type { RestRoute } from './routes.js';
+import type { HandlerStatus, RestRoute } from './rest-route.js';
 
 export interface OpenApiOptions {
   readonly authEnabled: boolean;
@@ -14,6 +14,15 @@ interface Operation {
 }
 
 const ERROR_REF = { $ref: '#/components/schemas/Error' };
+
+/** What each status a route declares means, before the route's own words on when. */
+const DECLARED_STATUS_TITLES: Record<HandlerStatus, string> = {
+  403: 'Refused',
+  404: 'Not found',
+  409: 'Conflict',
+  410: 'Gone',
+  502: 'Source unavailable',
+};
 
 /**
  * The OpenAPI 3.1 document of the REST methods, generated from the same route table the router
@@ -76,10 +85,13 @@ export function routeStatuses(route: RestRoute, options: OpenApiOptions): Record
     statuses['400'] = 'The body is not JSON or does not match the schema, or the request cannot be served';
   }
   if (options.authEnabled) statuses['401'] = 'No valid Authorization: Bearer token (rest-api.auth.enabled)';
-  if (route.notFound !== undefined) statuses['404'] = `Not found: ${route.notFound}`;
   if (route.body !== undefined) statuses['413'] = `The body is larger than ${options.maxBodyBytes} bytes`;
   if (route.infallible !== true) statuses['500'] = 'Internal error (the reason is logged)';
-  if (route.unavailable !== undefined) statuses['502'] = `Source unavailable: ${route.unavailable}`;
+  // An object lists integer-like keys in ascending order, so the statuses come out sorted.
+  const declared = { ...route.statuses };
+  for (const [status, when] of Object.entries(declared) as Array<[`${HandlerStatus}`, string]>) {
+    statuses[status] = `${DECLARED_STATUS_TITLES[status]}: ${when}`;
+  }
   return statuses;
 }
 

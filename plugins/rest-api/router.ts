@@ -2,9 +2,9 @@ import type { RouterMiddleware } from '@koa/router';
 import { Router, SpoolError } from '../../core/index.js';
 import { bearerAuth } from './auth.js';
 import { BODY_TOO_LARGE_STATUS, readJsonBody } from './body.js';
-import { schemaErrors } from './json-schema.js';
+import { schemaCheck } from './json-schema.js';
 import type { OpenApiOptions } from './openapi.js';
-import type { RestRoute } from './routes.js';
+import type { RestRoute } from './rest-route.js';
 
 export const REST_PREFIX = '/rest-api';
 
@@ -18,16 +18,18 @@ export function restRouter(routes: readonly RestRoute[], options: RestRouterOpti
   // A route matching every path, so auth also guards unknown methods and routes mounted later.
   if (options.authEnabled) router.all('{/*rest}', bearerAuth(options.tokens));
   for (const route of routes) {
+    // Compiled here, so a schema ajv refuses stops start-up instead of failing the first request.
+    const bodyErrors = route.body === undefined ? undefined : schemaCheck(route.body);
     router[route.method](route.path, async (ctx) => {
       let body: unknown;
-      if (route.body !== undefined) {
+      if (bodyErrors !== undefined) {
         body = await readJsonBody(ctx.req, options.maxBodyBytes).catch((error: unknown) => {
           if (error instanceof SpoolError && error.status === BODY_TOO_LARGE_STATUS)
             ctx.set('Connection', 'close');
           throw error;
         });
         if (body === undefined) throw new SpoolError('SPOOL_ERR_BAD_REQUEST', 'a JSON body is required');
-        const errors = schemaErrors(body, route.body);
+        const errors = bodyErrors(body);
         if (errors.length > 0) throw new SpoolError('SPOOL_ERR_BAD_REQUEST', errors.join('; '));
       }
       const reply = await route.handle(body);
