@@ -1,4 +1,4 @@
-/* global RTCPeerConnection, RTCRtpSender, navigator, fetch, location */
+/* global RTCPeerConnection, RTCRtpSender, URLSearchParams, navigator, fetch, location */
 // Stream Recording: publishes the camera and microphone to Spool over WHIP (RFC 9725) with
 // record=true; on Stop the DELETE answers with the recording's file name (as the reference's
 // getRecordInfo), and the page links to it. Plain browser JS, no build step.
@@ -17,6 +17,8 @@ const ui = {
   reason: $('status-reason'),
   preview: $('preview'),
   links: $('record-links'),
+  liveLink: $('live-link'),
+  watchLive: $('watch-live'),
 };
 
 /** The publish in progress: { pc, media, resource, connectTimer }, or undefined. */
@@ -69,6 +71,7 @@ async function errorOf(response) {
 }
 
 function release(current) {
+  ui.liveLink.hidden = true;
   clearTimeout(current.connectTimer);
   current.pc?.close();
   for (const track of current.media?.getTracks() ?? []) track.stop();
@@ -140,6 +143,13 @@ function onConnectionState(current) {
     clearTimeout(current.connectTimer);
     setStatus('PUBLISHING');
     setButton('Stop', true);
+    const player = new URL('../player/', location.href);
+    player.search = new URLSearchParams({
+      server: ui.serverUrl.value,
+      name: ui.streamName.value.trim(),
+    }).toString();
+    ui.watchLive.href = player.toString();
+    ui.liveLink.hidden = false;
   } else if (state === 'failed') {
     fail(current, 'the ICE/DTLS connection failed');
   } else if (state === 'closed') {
