@@ -1,7 +1,6 @@
 import {
   createToken,
   type AudioCodec,
-  type AudioTrack,
   type Frame,
   type HookKinds,
   type HooksOf,
@@ -9,9 +8,15 @@ import {
   type StreamInfo,
   type Track,
 } from '../../core/index.js';
+import type { AudioTranscoderFactory } from '../../lib/transcode/audio-transcoder.js';
 import type { FileTask } from './file-work-worker.js';
 
 export type { FileTask } from './file-work-worker.js';
+export type {
+  AudioTranscoder,
+  AudioTranscoderFactory,
+  AudioTranscoderOptions,
+} from '../../lib/transcode/audio-transcoder.js';
 export { singleTrackProblem, type SingleTrackContainer } from '../../lib/codecs/track-check.js';
 
 /** Waterfall value of `recordingStart`: the settings a recording is about to start with. */
@@ -203,41 +208,6 @@ export interface FileWork {
 }
 
 export const FileWorkToken = createToken<FileWork>('recorder.fileWork');
-
-/**
- * Converts one audio track to another codec while recording (the transcoder plugin provides it).
- * `push` never blocks ingest: input is queued, and converted frames arrive through `onFrame`
- * with timestamps continuous from the first input frame's pts, in the output track's timescale.
- */
-export interface AudioTranscoder {
-  /** The converted track, decoder configuration included, known before the first frame. */
-  readonly output: AudioTrack;
-  /** Queues one input frame (in decode order). */
-  push(frame: Frame): void;
-  /** Flushes the converter; resolves after the last converted frame was passed to onFrame. */
-  close(): Promise<void>;
-  /** Stops at once without flushing (the recording failed or is being torn down). */
-  abort(): void;
-}
-
-export interface AudioTranscoderOptions {
-  readonly input: AudioTrack;
-  readonly to: AudioCodec;
-  readonly log: Logger;
-  /** Each converted frame, in order; the recorder writes it to the file. */
-  readonly onFrame: (frame: Frame) => void;
-  /**
-   * The converter failed (helper process died, stalled or printed an error). Called once; no frames
-   * follow. The recorder counts it as a recording error.
-   */
-  readonly onError: (error: Error) => void;
-}
-
-export interface AudioTranscoderFactory {
-  /** Whether this factory converts `from` into `to`. */
-  supports(from: AudioCodec, to: AudioCodec): boolean;
-  open(options: AudioTranscoderOptions): AudioTranscoder;
-}
 
 /** The transcoder plugin registers its factory here (it lists 'recorder' in dependsOn). */
 export interface TranscoderRegistry {

@@ -40,3 +40,8 @@ test('RTSP follows record_rtsp_streams; record_streams=false turns everything of
     assert.equal(decideRecording(stream(source, true), off).record, false, source);
   }
 });
+
+test('a converted stream for players (source transcoder, record=false) is never recorded by policy', () => {
+  const everything = { recordStreams: true, recordFlashPublishedStreams: true, recordRtspStreams: true };
+  assert.equal(decideRecording(stream('transcoder', false), everything).record, false);
+});

@@ -12,7 +12,8 @@ import type {
 import type { RecordedFile, RecordingEndReason, RecordingSettings } from './api.js';
 import { errorMessage } from '../../core/index.js';
 import type { AudioTranscoderFactory, ContainerWriter, RecordingView } from './api.js';
-import { ConvertedAudio, planTracks } from './audio-conversion.js';
+import { ConvertedAudio } from '../../lib/transcode/converted-audio.js';
+import { planTracks } from './audio-conversion.js';
 import type { FinalizeDeps } from './finalize-recording.js';
 import type { NamingPolicy, TemplateValues } from './file-name.js';
 import { DRAIN_TIMEOUT_MS, PartSwitch } from './part-switch.js';

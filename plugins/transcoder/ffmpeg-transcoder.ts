@@ -7,7 +7,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { getPriority, setPriority } from 'node:os';
 import { errorMessage, type AudioTrack, type Frame } from '../../core/index.js';
-import type { AudioTranscoder, AudioTranscoderOptions } from '../recorder/api.js';
+import type { AudioTranscoder, AudioTranscoderOptions } from '../../lib/transcode/audio-transcoder.js';
 import { InputClock, OutputClock } from './clocks.js';
 import { FfmpegStderr } from './ffmpeg-stderr.js';
 import { inputFormatFor, type InputChunk, type InputFormat } from './input-format.js';

@@ -9,9 +9,11 @@ import {
   type PluginContext,
   type SpoolPlugin,
 } from '../../core/index.js';
+import { Gauge } from 'prom-client';
 import { TranscoderRegistryToken, type TranscoderRegistry } from '../recorder/api.js';
 import { probeFfmpeg, resolveFfmpegPath } from './ffmpeg-binary.js';
 import { AAC_KBPS_PER_CHANNEL, type TranscoderSettings } from './settings.js';
+import { SharedConversions } from './shared-conversions.js';
 import { ENCODERS, FfmpegTranscoderFactory } from './transcoder-factory.js';
 
 export interface TranscoderConfig {
@@ -25,6 +27,7 @@ export interface TranscoderConfig {
   maxSilenceFillMs: number;
   inputBatchMs: number;
   niceness: number;
+  sharedIdleMs: number;
 }
 
 const AAC_SAMPLE_RATES = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000];
@@ -38,6 +41,8 @@ function oneOf(allowed: readonly number[]): (value: unknown) => void {
 @injectable()
 class TranscoderPlugin implements SpoolPlugin {
   private readonly factory: FfmpegTranscoderFactory;
+  private shared: SharedConversions | undefined;
+  private removeProvider: (() => void) | undefined;
 
   constructor(
     @injectToken(PluginContextToken) private readonly ctx: PluginContext<TranscoderConfig>,
@@ -61,6 +66,20 @@ class TranscoderPlugin implements SpoolPlugin {
 
   register(): void {
     this.transcoders.registerTranscoder(this.factory);
+    const { ctx } = this;
+    this.shared = new SharedConversions({
+      name: ctx.name,
+      bus: ctx.bus,
+      factory: this.factory,
+      log: ctx.log,
+      idleMs: ctx.config.sharedIdleMs,
+      gauge: new Gauge({
+        name: 'spool_transcoder_shared_conversions',
+        help: 'Audio conversions running for players (an ffmpeg each, shared by every player of converted:CODEC:NAME), by output codec',
+        labelNames: ['to'],
+        registers: [ctx.metrics.registry],
+      }),
+    });
   }
 
   /**
@@ -92,18 +111,27 @@ class TranscoderPlugin implements SpoolPlugin {
         ctx.log.warn({ err: error }, `Vorbis output is not offered: ${errorMessage(error)}`);
       }
     }
+    this.shared?.start();
+    if (this.shared !== undefined) this.removeProvider = ctx.bus.addProvider(this.shared.provider());
+  }
+
+  /** No more converted streams are demanded; those running end (their ffmpeg is killed). */
+  async stop(): Promise<void> {
+    this.removeProvider?.();
+    await this.shared?.stop();
   }
 }
 
 /**
  * Converts audio a container cannot hold while recording (WebRTC Opus and RTSP G.711 → AAC for MP4/TS,
  * RTMP AAC → Opus for WebM, Opus or AAC → Vorbis for a WebM writer configured for Vorbis) with one ffmpeg
- * process per converted track. See docs/transcoding.md.
+ * process per converted track, and provides converted streams for players (`converted:opus:NAME`,
+ * `converted:aac:NAME`: one ffmpeg per stream, shared by its players). See docs/transcoding.md.
  */
 export default definePlugin<TranscoderConfig>({
   name: 'transcoder',
   description:
-    'Converts recorded audio (Opus, G.711 → AAC; AAC → Opus; Opus, AAC → Vorbis) with an ffmpeg helper process',
+    'Converts recorded audio (Opus, G.711 → AAC; AAC → Opus; Opus, AAC → Vorbis) and provides converted streams for players (converted:opus:NAME, converted:aac:NAME) with ffmpeg helper processes',
   dependsOn: ['recorder'],
   propertiesWithoutEffect: { use_fdk_aac: 'Spool decodes AAC with ffmpeg when it needs to' },
   config: {
@@ -169,6 +197,13 @@ export default definePlugin<TranscoderConfig>({
           throw new Error('must be an integer 0-19');
       },
       default: 10,
+    },
+    sharedIdleMs: {
+      doc:
+        'A converted stream for players (converted:opus:NAME, converted:aac:NAME) with no subscriber for this ' +
+        'long is ended and its ffmpeg stopped',
+      format: positiveInteger,
+      default: 60000,
     },
   },
   plugin: TranscoderPlugin,

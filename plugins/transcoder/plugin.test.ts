@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { Registry } from 'prom-client';
 import { Spool, type AudioCodec, type PluginContext, type SpoolPlugin } from '../../core/index.js';
 import { LogCapture } from '../../test/helpers/log.js';
 import { TempDir } from '../../test/helpers/tmp.js';
@@ -101,6 +102,7 @@ describe('transcoder plugin', () => {
       maxSilenceFillMs: 60000,
       inputBatchMs: 100,
       niceness: 10,
+      sharedIdleMs: 60000,
     },
   };
   const codecs: AudioCodec[] = ['aac', 'opus', 'pcma', 'pcmu', 'vorbis'];
@@ -110,7 +112,10 @@ describe('transcoder plugin', () => {
   async function registered(pluginConfig: TranscoderConfig, start = false): Promise<AudioTranscoderFactory> {
     const factories: AudioTranscoderFactory[] = [];
     const registry: TranscoderRegistry = { registerTranscoder: (factory) => factories.push(factory) };
-    const ctx = { config: pluginConfig, log: quietLog } as unknown as PluginContext<TranscoderConfig>;
+    const ctx = {
+      ...{ name: 'transcoder', config: pluginConfig, log: quietLog, metrics: { registry: new Registry() } },
+      bus: { addProvider: () => () => undefined },
+    } as unknown as PluginContext<TranscoderConfig>;
     const Plugin = plugin.plugin as new (
       c: PluginContext<TranscoderConfig>,
       r: TranscoderRegistry,

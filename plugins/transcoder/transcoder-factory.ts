@@ -1,5 +1,9 @@
 import type { AudioCodec } from '../../core/index.js';
-import type { AudioTranscoder, AudioTranscoderFactory, AudioTranscoderOptions } from '../recorder/api.js';
+import type {
+  AudioTranscoder,
+  AudioTranscoderFactory,
+  AudioTranscoderOptions,
+} from '../../lib/transcode/audio-transcoder.js';
 import { FfmpegTranscoder } from './ffmpeg-transcoder.js';
 import type { TranscoderSettings } from './settings.js';
 import { vorbisConfig } from './vorbis-headers.js';
