@@ -10,7 +10,7 @@ import {
   type SpoolPlugin,
 } from '../../core/index.js';
 import { Gauge } from 'prom-client';
-import { TranscoderRegistryToken, type TranscoderRegistry } from '../recorder/api.js';
+import { TranscoderRegistryToken } from '../recorder/api.js';
 import { probeFfmpeg, resolveFfmpegPath } from './ffmpeg-binary.js';
 import { AAC_KBPS_PER_CHANNEL, type TranscoderSettings } from './settings.js';
 import { SharedConversions } from './shared-conversions.js';
@@ -44,10 +44,7 @@ class TranscoderPlugin implements SpoolPlugin {
   private shared: SharedConversions | undefined;
   private removeProvider: (() => void) | undefined;
 
-  constructor(
-    @injectToken(PluginContextToken) private readonly ctx: PluginContext<TranscoderConfig>,
-    @injectToken(TranscoderRegistryToken) private readonly transcoders: TranscoderRegistry,
-  ) {
+  constructor(@injectToken(PluginContextToken) private readonly ctx: PluginContext<TranscoderConfig>) {
     const { config } = ctx;
     const settings: TranscoderSettings = {
       ffmpegPath: resolveFfmpegPath(config.ffmpeg.path),
@@ -65,8 +62,9 @@ class TranscoderPlugin implements SpoolPlugin {
   }
 
   register(): void {
-    this.transcoders.registerTranscoder(this.factory);
     const { ctx } = this;
+    // Recordings' audio, when the recorder is enabled; converted streams for players either way.
+    ctx.tryUse(TranscoderRegistryToken)?.registerTranscoder(this.factory);
     this.shared = new SharedConversions({
       name: ctx.name,
       bus: ctx.bus,
@@ -132,7 +130,7 @@ export default definePlugin<TranscoderConfig>({
   name: 'transcoder',
   description:
     'Converts recorded audio (Opus, G.711 → AAC; AAC → Opus; Opus, AAC → Vorbis) and provides converted streams for players (converted:opus:NAME, converted:aac:NAME) with ffmpeg helper processes',
-  dependsOn: ['recorder'],
+  optionalDependsOn: ['recorder'],
   propertiesWithoutEffect: { use_fdk_aac: 'Spool decodes AAC with ffmpeg when it needs to' },
   config: {
     ffmpeg: {

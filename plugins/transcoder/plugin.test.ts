@@ -115,12 +115,10 @@ describe('transcoder plugin', () => {
     const ctx = {
       ...{ name: 'transcoder', config: pluginConfig, log: quietLog, metrics: { registry: new Registry() } },
       bus: { addProvider: () => () => undefined },
+      tryUse: () => registry,
     } as unknown as PluginContext<TranscoderConfig>;
-    const Plugin = plugin.plugin as new (
-      c: PluginContext<TranscoderConfig>,
-      r: TranscoderRegistry,
-    ) => SpoolPlugin;
-    const instance = new Plugin(ctx, registry);
+    const Plugin = plugin.plugin as new (c: PluginContext<TranscoderConfig>) => SpoolPlugin;
+    const instance = new Plugin(ctx);
     instance.register?.();
     if (start) await instance.start?.();
     assert.equal(factories.length, 1);
