@@ -56,13 +56,7 @@ function message(chunkStreamId: number, type: number, streamId: number, payload:
  * then stops reading: the server's writes pile up in the kernel's buffers and then in its own.
  */
 export class StalledRtmpPlayer {
-  readonly socket: Socket;
-  readonly closed: Promise<void>;
-
-  private constructor(socket: Socket) {
-    this.socket = socket;
-    this.closed = once(socket, 'close').then(() => undefined);
-  }
+  private constructor(readonly socket: Socket) {}
 
   static async play(port: number, app: string, name: string): Promise<StalledRtmpPlayer> {
     const socket = connect(port, '127.0.0.1');
