@@ -1,5 +1,5 @@
 import type { PluginContext } from '../../core/index.js';
-import { errorMessage, validateStreamName } from '../../core/index.js';
+import { errorMessage, redactCredentials, validateStreamName } from '../../core/index.js';
 import type { RtmpIngest, RtmpPlayHandler, RtmpPlayService } from './api.js';
 import { parseFlvTag } from '../../lib/flv/index.js';
 import {
@@ -103,7 +103,7 @@ export class RtmpIngestService implements RtmpIngest, RtmpPlayService {
           : this.wrongApp(request.app);
     if (refusal !== undefined) {
       this.ctx.log.info(
-        { stream: request.name, app: request.app, remote: from },
+        { stream: shownPlayName(request.name), app: request.app, remote: from },
         `RTMP play refused: ${refusal}`,
       );
       return { refuse: refusal };
@@ -187,4 +187,13 @@ function firstValues(params: URLSearchParams): Record<string, string> {
   const first = new Map<string, string>();
   for (const [key, value] of params) if (!first.has(key)) first.set(key, value);
   return Object.fromEntries(first);
+}
+
+/** A played name for the log: it may be a URL-encoded rtsp:// URI with credentials. */
+function shownPlayName(sent: string): string {
+  try {
+    return redactCredentials(decodeURIComponent(sent));
+  } catch {
+    return redactCredentials(sent);
+  }
 }

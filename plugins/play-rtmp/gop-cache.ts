@@ -1,9 +1,11 @@
 /**
  * The last GOP of a stream (its last video keyframe and every frame since), so that a new RTMP
  * player starts at once instead of waiting for the publisher's next keyframe: RTMP publishers and
- * cameras cannot be asked for one, and send one every 1-10 s. Measured (test/rtmp-play.test.ts,
- * a 2 s GOP): ffmpeg as a late player has its first picture ~0.3 s after connecting with the cache,
- * ~1.3 s on average without (up to a whole GOP).
+ * cameras cannot be asked for one, and send one every 1-10 s. Measured with ffmpeg 5.1 as a late
+ * player of an RTMP publish with a 2 s GOP (test/rtmp-play.test.ts, 4 joins each): first picture
+ * 1.0-1.5 s after connecting with the cache, 3.0-3.5 s without; by hand, 6 joins each: 0.27-1.6 s
+ * and 1.6-3.7 s. ffmpeg probes about a second of media before its first picture either way; the
+ * cache saves the wait for the keyframe (up to one GOP) and gives the probe a burst of frames.
  *
  * A cache subscribes when the stream is published (not when a player comes: the first player would
  * then find it empty), only for sources configured in `gopCacheSources`. Streams a provider pulls on

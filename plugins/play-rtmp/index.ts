@@ -19,7 +19,7 @@ import {
 import { RtmpViewersToken } from './api.js';
 import { PLAY_RTMP_CONFIG, type PlayRtmpConfig } from './config.js';
 import { GopCache } from './gop-cache.js';
-import { planPlay, type PlayPlan } from './play-plan.js';
+import { planPlay, shownName, type PlayPlan } from './play-plan.js';
 import { RtmpPlayer } from './player.js';
 import { ViewerCounts } from './viewers.js';
 
@@ -94,7 +94,10 @@ class PlayRtmpPlugin implements SpoolPlugin {
       log: this.ctx.log,
     });
     if (!('stream' in plan)) {
-      this.ctx.log.info({ stream: request.name, remote: from }, `RTMP play refused: ${plan.description}`);
+      this.ctx.log.info(
+        { stream: shownName(request.name), remote: from },
+        `RTMP play refused: ${plan.description}`,
+      );
       connection.refuse(plan.code, plan.description);
       return;
     }

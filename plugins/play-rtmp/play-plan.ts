@@ -46,6 +46,11 @@ export function candidateNames(sent: string): string[] {
   return decoded === sent ? [sent] : [decoded, sent];
 }
 
+/** The name as logs may show it: decoded, without credentials. */
+export function shownName(sent: string): string {
+  return redactCredentials(candidateNames(sent)[0]!);
+}
+
 export async function planPlay(
   bus: StreamBus,
   sentName: string,
