@@ -7,7 +7,7 @@ import {
   injectable,
   type SpoolPlugin,
 } from '../../core/index.js';
-import { RtmpIngestToken } from './api.js';
+import { RtmpIngestToken, RtmpPlayToken } from './api.js';
 import { RtmpIngestService, type IngestRtmpConfig } from './ingest.js';
 
 @injectable()
@@ -34,6 +34,7 @@ class IngestRtmpPlugin implements SpoolPlugin {
         return service.publishers;
       },
     });
+    this.ctx.provide(RtmpPlayToken, { setPlayHandler: (handler) => service.setPlayHandler(handler) });
   }
 
   start(): Promise<void> {
@@ -48,7 +49,8 @@ class IngestRtmpPlugin implements SpoolPlugin {
 /**
  * RTMP publish (ffmpeg, OBS, encoders) → the stream bus, source 'rtmp'. H.264 and AAC; the stream
  * name is the RTMP stream name; `?login=…&record=true` in the publish URL set login and record.
- * The protocol engine is node-media-server 4.4.3, patched (see nms.ts); it serves no playback.
+ * The protocol engine is node-media-server 4.4.3, patched (see nms.ts). RTMP play on the same port
+ * goes to the handler another plugin sets through RtmpPlayToken (play-rtmp); without one it is refused.
  */
 export default definePlugin<IngestRtmpConfig>({
   name: 'ingest-rtmp',

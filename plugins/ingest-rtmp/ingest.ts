@@ -1,11 +1,13 @@
 import type { PluginContext } from '../../core/index.js';
-import { errorMessage, validateStreamName } from '../../core/index.js';
-import type { RtmpIngest } from './api.js';
-import { parseFlvTag } from './flv.js';
+import { errorMessage, redactCredentials, validateStreamName } from '../../core/index.js';
+import type { RtmpIngest, RtmpPlayHandler, RtmpPlayService } from './api.js';
+import { parseFlvTag } from '../../lib/flv/index.js';
 import {
   RtmpServer,
   type NmsLogLevel,
   type RtmpConnection,
+  type RtmpPlayConnection,
+  type RtmpPlayRequest,
   type RtmpPublishHandler,
   type RtmpPublishRequest,
   type RtmpRefusal,
@@ -22,8 +24,9 @@ export interface IngestRtmpConfig {
 }
 
 /** The RTMP listener and its publishers: decides each publish, and ends them all at stop. */
-export class RtmpIngestService implements RtmpIngest {
+export class RtmpIngestService implements RtmpIngest, RtmpPlayService {
   private server: RtmpServer | undefined;
+  private playHandler: RtmpPlayHandler | undefined;
   /** Accepted publishers by stream name, from the publish command until their connection closes. */
   private readonly byName = new Map<string, Publisher>();
   private stopping = false;
@@ -54,6 +57,7 @@ export class RtmpIngestService implements RtmpIngest {
       idleTimeoutMs,
       log: (level, message) => this.nmsLog(level, message),
       onPublish: (request, connection) => this.onPublish(request, connection),
+      onPlay: (request, connection) => this.onPlay(request, connection),
     });
     this.server = server; // so that stop() closes it even if start-up gives up waiting
     try {
@@ -75,6 +79,37 @@ export class RtmpIngestService implements RtmpIngest {
     await this.server?.stop();
     this.server = undefined;
     await Promise.all(ended);
+  }
+
+  setPlayHandler(handler: RtmpPlayHandler): () => void {
+    if (this.playHandler !== undefined) {
+      throw new Error('an RTMP play handler is already set (one play plugin at a time)');
+    }
+    this.playHandler = handler;
+    return () => {
+      if (this.playHandler === handler) this.playHandler = undefined;
+    };
+  }
+
+  /** The app is checked here, as for publishes; what to play is the play handler's decision. */
+  private onPlay(request: RtmpPlayRequest, connection: RtmpPlayConnection): RtmpRefusal | undefined {
+    const from = `${request.remoteAddress}:${request.remotePort}`;
+    const handler = this.playHandler;
+    const refusal =
+      handler === undefined
+        ? 'RTMP playback is not served on this port (the play-rtmp plugin is not enabled)'
+        : this.stopping
+          ? 'the server is stopping'
+          : this.wrongApp(request.app);
+    if (refusal !== undefined) {
+      this.ctx.log.info(
+        { stream: shownPlayName(request.name), app: request.app, remote: from },
+        `RTMP play refused: ${refusal}`,
+      );
+      return { refuse: refusal };
+    }
+    handler!(request, connection);
+    return undefined;
   }
 
   private onPublish(
@@ -119,11 +154,8 @@ export class RtmpIngestService implements RtmpIngest {
 
   /** Checked before NetStream.Publish.Start, so a refused publisher sends no media at all. */
   private refusalFor(request: RtmpPublishRequest): string | undefined {
-    const app = request.app.split('?')[0]!.replace(/\/+$/, '');
-    const expected = this.ctx.config.app;
-    if (expected !== '' && app !== expected) {
-      return `unknown application "${request.app}"; publish to rtmp://HOST:${this.port}/${expected}/STREAM`;
-    }
+    const wrongApp = this.wrongApp(request.app);
+    if (wrongApp !== undefined) return wrongApp;
     if (this.stopping) return 'the server is stopping';
     try {
       validateStreamName(request.name);
@@ -134,6 +166,13 @@ export class RtmpIngestService implements RtmpIngest {
       return `stream "${request.name}" is already published`;
     }
     return undefined;
+  }
+
+  private wrongApp(requested: string): string | undefined {
+    const app = requested.split('?')[0]!.replace(/\/+$/, '');
+    const expected = this.ctx.config.app;
+    if (expected === '' || app === expected) return undefined;
+    return `unknown application "${requested}"; use rtmp://HOST:${this.port}/${expected}/STREAM`;
   }
 
   /** node-media-server's own lines: its errors are about clients (bad packets), the rest is detail. */
@@ -148,4 +187,13 @@ function firstValues(params: URLSearchParams): Record<string, string> {
   const first = new Map<string, string>();
   for (const [key, value] of params) if (!first.has(key)) first.set(key, value);
   return Object.fromEntries(first);
+}
+
+/** A played name for the log: it may be a URL-encoded rtsp:// URI with credentials. */
+function shownPlayName(sent: string): string {
+  try {
+    return redactCredentials(decodeURIComponent(sent));
+  } catch {
+    return redactCredentials(sent);
+  }
 }

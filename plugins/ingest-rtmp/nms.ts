@@ -1,17 +1,24 @@
 /**
- * node-media-server 4.4.3 embedded as an RTMP protocol engine, publish only. NMS does the
- * handshake, chunking and AMF; Spool decides every publish and takes every media packet.
- * Each patch below says which 4.4.3 behaviour it works around (measured; see docs/recording.md).
+ * node-media-server 4.4.3 embedded as an RTMP protocol engine. NMS does the handshake, chunking and
+ * AMF; Spool decides every publish and every play, takes every media packet and writes every media
+ * message a player gets. Each patch below says which 4.4.3 behaviour it works around (measured;
+ * see docs/recording.md).
  *
  * NMS keeps module-global state (config, sessions, its logger), so one RtmpServer runs per process
  * at a time. Its publish path is not used at all: a publish Spool accepts is answered here and
  * never registered with NMS's broadcasts, so no NMS grace window, GOP cache or stale state is
- * left behind, and RTMP play of these paths stays free for Spool's own play plugin.
+ * left behind. Its play path is not used either: a play command goes to the play handler (the
+ * play-rtmp plugin) with a PlayConnection that writes RTMP messages with NMS's chunk builder.
+ * NMS's own play (BroadcastServer) writes every message to every player's socket without looking
+ * at what is still buffered, and keeps up to 4096 messages of GOP per stream in memory; a player
+ * that stops reading would grow the process without bound.
  */
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { SpoolError } from '../../core/index.js';
+import type { RtmpPlayConnection, RtmpPlayRequest } from './api.js';
+import { PlayConnection, type RtmpMessageWire } from './play-connection.js';
 
 const require = createRequire(import.meta.url);
 const NMS_VERSION = '4.4.3';
@@ -35,10 +42,17 @@ interface RtmpProtocol {
   inPackets: Map<number, { capacity: number }>;
   onPacketCallback: (packet: AvPacket) => void;
   sendStatusMessage(streamId: number, level: string, code: string, description: string): void;
+  sendStreamStatus(event: number, streamId: number): void;
+  sendRtmpSampleAccess(streamId: number): void;
   respondPublish(): void;
   /** Set by Spool: the connection failed or was refused; ignore whatever else it sends. */
   spoolDead?: string;
-  spoolPublishing?: boolean;
+  /** Set by Spool: the connection publishes or plays (one stream per connection). */
+  spoolBusy?: 'publishing' | 'playing';
+}
+interface RtmpChunkPacket {
+  header: { fmt: number; cid: number; timestamp: number; length: number; type: number; stream_id: number };
+  payload: Buffer;
 }
 type RtmpMethods = {
   parserData(this: RtmpProtocol, buffer: Buffer): string | null;
@@ -79,7 +93,10 @@ const nmsLogger = require('node-media-server/src/core/logger.js') as {
   log: (message: unknown, level?: string) => void;
 };
 const Context = require('node-media-server/src/core/context.js') as NmsContext;
-const Rtmp = require('node-media-server/src/protocol/rtmp.js') as { prototype: RtmpMethods };
+const Rtmp = require('node-media-server/src/protocol/rtmp.js') as {
+  prototype: RtmpMethods;
+  chunksCreate(packet: RtmpChunkPacket): Buffer;
+};
 
 // --- what Spool's side looks like ---
 export interface RtmpPublishRequest {
@@ -110,6 +127,8 @@ export interface RtmpRefusal {
   readonly refuse: string;
 }
 
+export type { RtmpPlayConnection, RtmpPlayRequest };
+
 export type NmsLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
 export interface RtmpServerOptions {
@@ -124,6 +143,8 @@ export interface RtmpServerOptions {
     request: RtmpPublishRequest,
     connection: RtmpConnection,
   ) => RtmpPublishHandler | RtmpRefusal;
+  /** Synchronous: take the player (the handler answers through the connection later), or refuse. */
+  readonly onPlay: (request: RtmpPlayRequest, connection: RtmpPlayConnection) => RtmpRefusal | undefined;
 }
 
 /** Messages of up to 16 MiB are legal; a client announcing many of them is not. */
@@ -169,12 +190,13 @@ Rtmp.prototype.onPublish = function patchedOnPublish(message) {
   server.handlePublish(this, message);
 };
 
-// Patch 5: the ingest port would serve RTMP play of anything published to anyone.
+// Patch 5: the ingest port would serve RTMP play of anything published to anyone, from NMS's
+// broadcasts (unbounded per player, see the header). Spool's play handler decides and serves.
 const onPlay = Rtmp.prototype.onPlay;
 Rtmp.prototype.onPlay = function patchedOnPlay(message) {
   const server = current;
   if (server === null) return onPlay.call(this, message);
-  server.refuse(this, 'NetStream.Play.Failed', 'RTMP playback is not served on this port');
+  server.handlePlay(this, message);
 };
 
 /** The RTMP listener. `start` rejects (never exits the process) when the port is taken. */
@@ -253,21 +275,10 @@ export class RtmpServer {
   handlePublish(rtmp: RtmpProtocol, message: InvokeMessage): void {
     const session = findSession(rtmp);
     if (session === undefined) return this.refuse(rtmp, 'NetStream.Publish.Failed', 'unknown session');
-    if (rtmp.spoolPublishing === true) {
-      return this.refuse(rtmp, 'NetStream.Publish.BadName', 'this connection already publishes');
+    if (rtmp.spoolBusy !== undefined) {
+      return this.refuse(rtmp, 'NetStream.Publish.BadName', `this connection already ${rtmp.spoolBusy}`);
     }
-    const raw = typeof message.streamName === 'string' ? message.streamName : '';
-    const mark = raw.indexOf('?');
-    const rawQuery = mark < 0 ? '' : raw.slice(mark + 1);
-    const request: RtmpPublishRequest = {
-      app: typeof rtmp.streamApp === 'string' ? rtmp.streamApp : '',
-      name: mark < 0 ? raw : raw.slice(0, mark),
-      rawQuery,
-      query: new URLSearchParams(rawQuery),
-      remoteAddress: session.socket.remoteAddress ?? '',
-      remotePort: session.socket.remotePort ?? 0,
-      tcUrl: typeof rtmp.connectCmdObj?.tcUrl === 'string' ? rtmp.connectCmdObj.tcUrl : '',
-    };
+    const request: RtmpPublishRequest = requestOf(rtmp, session, message);
     const streamId = rtmp.parserPacket.header.stream_id;
     const connection: RtmpConnection = {
       close: (description) => this.refuse(rtmp, 'NetStream.Publish.Rejected', description, streamId),
@@ -275,7 +286,7 @@ export class RtmpServer {
     const decision = this.options.onPublish(request, connection);
     if ('refuse' in decision) return this.refuse(rtmp, 'NetStream.Publish.BadName', decision.refuse);
 
-    rtmp.spoolPublishing = true;
+    rtmp.spoolBusy = 'publishing';
     rtmp.streamName = request.name;
     rtmp.streamId = streamId;
     rtmp.respondPublish();
@@ -288,13 +299,56 @@ export class RtmpServer {
     session.socket.once('close', () => decision.onClose());
   }
 
+  /** @internal called from the onPlay patch, synchronously inside the socket's data handler. */
+  handlePlay(rtmp: RtmpProtocol, message: InvokeMessage): void {
+    const session = findSession(rtmp);
+    if (session === undefined) return this.refuse(rtmp, 'NetStream.Play.Failed', 'unknown session');
+    if (rtmp.spoolBusy !== undefined) {
+      return this.refuse(rtmp, 'NetStream.Play.Failed', `this connection already ${rtmp.spoolBusy}`);
+    }
+    const request = requestOf(rtmp, session, message);
+    const streamId = rtmp.parserPacket.header.stream_id;
+    rtmp.spoolBusy = 'playing';
+    rtmp.streamName = request.name;
+    rtmp.streamId = streamId;
+    session.streamApp = request.app;
+    session.streamName = request.name;
+    session.streamPath = `/${request.app}/${request.name}`;
+    const wire: RtmpMessageWire = {
+      socket: session.socket,
+      status: (level, code, description) => rtmp.sendStatusMessage(streamId, level, code, description),
+      userControl: (event) => rtmp.sendStreamStatus(event, streamId),
+      sampleAccess: () => rtmp.sendRtmpSampleAccess(streamId),
+      message: (chunkStreamId, type, timestampMs, body) =>
+        Rtmp.chunksCreate({
+          header: {
+            fmt: 0,
+            cid: chunkStreamId,
+            timestamp: timestampMs,
+            length: body.length,
+            type,
+            stream_id: streamId,
+          },
+          payload: body,
+        }),
+      end: (description) => this.closeGracefully(rtmp, session.socket, description),
+    };
+    const refusal = this.options.onPlay(request, new PlayConnection(wire));
+    if (refusal !== undefined) this.refuse(rtmp, 'NetStream.Play.Failed', refusal.refuse, streamId);
+  }
+
   /** @internal Sends an onStatus error (ffmpeg prints "Server error: …") and ends the connection. */
   refuse(rtmp: RtmpProtocol, code: string, description: string, streamId?: number): void {
     const session = findSession(rtmp);
     if (rtmp.spoolDead !== undefined || session === undefined) return;
     rtmp.spoolDead = `closed: ${description}`;
     rtmp.sendStatusMessage(streamId ?? rtmp.parserPacket.header.stream_id, 'error', code, description);
-    const socket = session.socket;
+    this.closeGracefully(rtmp, session.socket, description);
+  }
+
+  /** Ends the connection once what is written has gone out; cut if the client does not close in time. */
+  private closeGracefully(rtmp: RtmpProtocol, socket: Socket, description: string): void {
+    rtmp.spoolDead ??= `closed: ${description}`;
     socket.end();
     const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
     socket.once('close', () => clearTimeout(timer));
@@ -313,6 +367,22 @@ export class RtmpServer {
       });
     }
   }
+}
+
+/** The app, name and query of a publish or play command: the name is split at its first `?`. */
+function requestOf(rtmp: RtmpProtocol, session: NmsSession, message: InvokeMessage): RtmpPublishRequest {
+  const raw = typeof message.streamName === 'string' ? message.streamName : '';
+  const mark = raw.indexOf('?');
+  const rawQuery = mark < 0 ? '' : raw.slice(mark + 1);
+  return {
+    app: typeof rtmp.streamApp === 'string' ? rtmp.streamApp : '',
+    name: mark < 0 ? raw : raw.slice(0, mark),
+    rawQuery,
+    query: new URLSearchParams(rawQuery),
+    remoteAddress: session.socket.remoteAddress ?? '',
+    remotePort: session.socket.remotePort ?? 0,
+    tcUrl: typeof rtmp.connectCmdObj?.tcUrl === 'string' ? rtmp.connectCmdObj.tcUrl : '',
+  };
 }
 
 function findSession(rtmp: RtmpProtocol): NmsSession | undefined {

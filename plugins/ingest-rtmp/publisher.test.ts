@@ -4,7 +4,7 @@ import { Spool, type Frame, type PublishRefusal, type Stream, type Track } from 
 import { LogCapture } from '../../test/helpers/log.js';
 import { FFMPEG_ASC, FFMPEG_AVCC, metadataTag } from '../../test/helpers/rtmp-ingest.js';
 import { TempDir } from '../../test/helpers/tmp.js';
-import { FLV_AUDIO, FLV_SCRIPT, FLV_VIDEO, parseFlvTag } from './flv.js';
+import { FLV_AUDIO, FLV_SCRIPT, FLV_VIDEO, parseFlvTag } from '../../lib/flv/index.js';
 import { Publisher, type PublisherOptions } from './publisher.js';
 
 const tmp = new TempDir('spool-rtmp-publisher-');

@@ -1,7 +1,7 @@
 import type { Logger, Stream, StreamBus } from '../../core/index.js';
 import { errorMessage, isSpoolError } from '../../core/index.js';
 import { h264 } from '../../lib/codecs/index.js';
-import type { FlvPacket } from './flv.js';
+import type { FlvPacket } from '../../lib/flv/index.js';
 import {
   AUDIO_TRACK_ID,
   AudioClock,

@@ -10,6 +10,10 @@ export interface PublishOptions {
   readonly video?: boolean;
   readonly audio?: boolean;
   readonly size?: string;
+  /** Frames per GOP at 30 fps (-g); 30 by default (a keyframe a second). */
+  readonly gop?: number;
+  /** More x264 options after the usual ones (e.g. a high bitrate). */
+  readonly videoArgs?: readonly string[];
 }
 
 /** ffmpeg publishing a live test pattern and a tone over RTMP in real time (-re), as a user would. */
@@ -28,7 +32,8 @@ export class RtmpPublisher {
     if (video) {
       args.push(
         '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
-        '-g', '30', '-keyint_min', '30', '-sc_threshold', '0', '-bf', String(options.bFrames ?? 0),
+        '-g', String(options.gop ?? 30), '-keyint_min', String(options.gop ?? 30), '-sc_threshold', '0',
+        '-bf', String(options.bFrames ?? 0), ...(options.videoArgs ?? []),
       ); // prettier-ignore
       // zerolatency disables B-frames; put them back when asked for.
       if ((options.bFrames ?? 0) > 0) args.push('-x264-params', `bframes=${options.bFrames}`);

@@ -1,12 +1,11 @@
 /**
- * FLV tag bodies, as RTMP carries them in audio (8), video (9) and AMF0 data (18) messages:
+ * Parsing FLV tag bodies, as RTMP carries them in audio (8), video (9) and AMF0 data (18) messages:
  * `[frameType<<4 | codecId][AVCPacketType][composition time, int24][payload]` for H.264 and
  * `[soundFormat<<4 | flags][AACPacketType][payload]` for AAC. Only H.264 and AAC are taken;
  * anything else is reported as `ignored` so the publisher can say once what it drops.
  */
-export const FLV_AUDIO = 8;
-export const FLV_VIDEO = 9;
-export const FLV_SCRIPT = 18;
+import { Amf0Reader } from './amf0.js';
+import { FLV_AUDIO, FLV_SCRIPT, FLV_VIDEO } from './tags.js';
 
 export type FlvPacket =
   | { readonly kind: 'avc-config'; readonly timeMs: number; readonly config: Uint8Array }
@@ -138,84 +137,5 @@ function parseScript(timeMs: number, tag: Uint8Array): FlvPacket {
     return { kind: 'metadata', timeMs, metadata: metadata as Record<string, unknown> };
   } catch (error) {
     return { kind: 'malformed', timeMs, reason: `script data: ${(error as Error).message}` };
-  }
-}
-
-const MAX_AMF_DEPTH = 16;
-
-/** Just enough AMF0 for onMetaData. Throws on truncation, unknown markers or absurd nesting. */
-class Amf0Reader {
-  private offset = 0;
-  private readonly view: DataView;
-
-  constructor(private readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  value(depth = 0): unknown {
-    if (depth > MAX_AMF_DEPTH) throw new Error('AMF0 nested too deeply');
-    const marker = this.take(1)[0];
-    switch (marker) {
-      case 0x00:
-        return this.view.getFloat64(this.advance(8));
-      case 0x01:
-        return this.take(1)[0] !== 0;
-      case 0x02:
-        return this.string(2);
-      case 0x0c:
-        return this.string(4);
-      case 0x03:
-        return this.properties(depth);
-      case 0x08:
-        this.advance(4); // ECMA array: the count is a hint, the end marker is what counts
-        return this.properties(depth);
-      case 0x0a: {
-        const count = this.view.getUint32(this.advance(4));
-        const items: unknown[] = [];
-        for (let i = 0; i < count; i++) items.push(this.value(depth + 1));
-        return items;
-      }
-      case 0x0b: {
-        const millis = this.view.getFloat64(this.advance(8));
-        this.advance(2);
-        return new Date(millis);
-      }
-      case 0x05:
-        return null;
-      case 0x06:
-        return undefined;
-      default:
-        throw new Error(`AMF0 marker ${marker} at ${this.offset - 1}`);
-    }
-  }
-
-  private properties(depth: number): Record<string, unknown> {
-    const result: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-    for (;;) {
-      const key = this.string(2);
-      if (key === '' && this.bytes[this.offset] === 0x09) {
-        this.offset++;
-        return result;
-      }
-      result[key] = this.value(depth + 1);
-    }
-  }
-
-  private string(lengthBytes: 2 | 4): string {
-    const at = this.advance(lengthBytes);
-    const length = lengthBytes === 2 ? this.view.getUint16(at) : this.view.getUint32(at);
-    return Buffer.from(this.take(length)).toString('utf8');
-  }
-
-  private take(length: number): Uint8Array {
-    const at = this.advance(length);
-    return this.bytes.subarray(at, at + length);
-  }
-
-  private advance(length: number): number {
-    if (this.offset + length > this.bytes.length) throw new Error('AMF0 data truncated');
-    const at = this.offset;
-    this.offset += length;
-    return at;
   }
 }
