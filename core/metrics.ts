@@ -5,6 +5,7 @@ export interface KernelMetrics {
   readonly registry: Registry;
   readonly streamsPublished: Gauge<'source'>;
   readonly subscribers: Gauge;
+  readonly viewers: Gauge<'protocol' | 'stream'>;
   readonly framesDropped: Counter<'role'>;
   readonly pluginErrors: Counter<'plugin'>;
 }
@@ -23,6 +24,12 @@ export function createKernelMetrics(): KernelMetrics {
     subscribers: new Gauge({
       name: 'spool_bus_subscribers',
       help: 'Active bus subscriptions (players and recorders)',
+      registers: [registry],
+    }),
+    viewers: new Gauge({
+      name: 'spool_play_viewers',
+      help: 'Viewers connected per stream, by play protocol (webrtc, rtmp, …)',
+      labelNames: ['protocol', 'stream'],
       registers: [registry],
     }),
     framesDropped: new Counter({

@@ -238,6 +238,28 @@ describe('Stream and Subscription', () => {
     ]);
   });
 
+  test('viewers are counted per protocol on the stream and in /metrics; a release counts once', async () => {
+    const { bus, metrics } = setup();
+    const stream = await bus.publish(req('cam'));
+    const a = stream.addViewer('webrtc');
+    const b = stream.addViewer('webrtc');
+    const c = stream.addViewer('rtmp');
+    assert.deepEqual(stream.viewers, { webrtc: 2, rtmp: 1 });
+    const series = async () =>
+      (await metrics.viewers.get()).values
+        .map((v) => `${v.labels.protocol}:${v.labels.stream}=${v.value}`)
+        .sort();
+    assert.deepEqual(await series(), ['rtmp:cam=1', 'webrtc:cam=2']);
+    a();
+    a();
+    c();
+    assert.deepEqual(stream.viewers, { webrtc: 1 });
+    assert.deepEqual(await series(), ['webrtc:cam=1']);
+    b();
+    assert.deepEqual(stream.viewers, {});
+    assert.deepEqual(await series(), []);
+  });
+
   test('a throwing keyframe-request handler is reported as a plugin error; the other handlers still run', async () => {
     const { bus, hooks } = setup();
     const errors: PluginErrorEvent[] = [];

@@ -218,6 +218,13 @@ export class StreamBus implements StreamOwner {
     this.metrics.streamsPublished.dec({ source: stream.source });
   }
 
+  onViewersChanged(stream: Stream, protocol: string, delta: number): void {
+    const labels = { protocol, stream: stream.name };
+    // A series goes with the stream's last viewer of that protocol: /metrics keeps no name ever played.
+    if (delta < 0 && stream.viewers[protocol] === undefined) this.metrics.viewers.remove(labels);
+    else this.metrics.viewers.inc(labels, delta);
+  }
+
   onKeyframeHandlerError(stream: Stream, error: unknown): void {
     this.hooks.reportPluginError({
       plugin: stream.source,

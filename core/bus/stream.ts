@@ -30,6 +30,8 @@ export interface StreamOwner {
   release(stream: Stream): void;
   /** Runs after release: logs and the `unpublished` hook. */
   onEnded(stream: Stream, reason: string): Promise<void>;
+  /** A viewer of `protocol` came (+1) or left (-1). */
+  onViewersChanged(stream: Stream, protocol: string, delta: number): void;
   /** A keyframe-request handler threw: reported, never thrown into the bus. */
   onKeyframeHandlerError(stream: Stream, error: unknown): void;
 }
@@ -44,6 +46,7 @@ export class Stream implements SubscriptionHost {
   private readonly subscriptions = new Set<Subscription>();
   private readonly keyframeHandlers = new Set<KeyframeRequestHandler>();
   private readonly pendingKeyframeRequesters = new Set<string>();
+  private readonly viewersByProtocol = new Map<string, number>();
   private endPromise: Promise<void> | undefined;
   private clockOrigin: number | undefined;
   framesWritten = 0;
@@ -151,6 +154,30 @@ export class Stream implements SubscriptionHost {
     // Only once the subscription is attached: a publisher may answer with a keyframe synchronously.
     if (startAtKeyframe && this.trackList.some((t) => t.kind === 'video')) this.requestKeyframe(options.name);
     return subscription;
+  }
+
+  /**
+   * Counts a viewer of this stream (a play plugin calls it for each player it serves, whatever it
+   * subscribes to — a converted stream counts its viewers on the stream they asked for). The function
+   * it returns counts the viewer out, once. Shown in /metrics and the REST API.
+   */
+  addViewer(protocol: string): () => void {
+    this.viewersByProtocol.set(protocol, (this.viewersByProtocol.get(protocol) ?? 0) + 1);
+    this.owner.onViewersChanged(this, protocol, 1);
+    let counted = true;
+    return () => {
+      if (!counted) return;
+      counted = false;
+      const left = (this.viewersByProtocol.get(protocol) ?? 1) - 1;
+      if (left === 0) this.viewersByProtocol.delete(protocol);
+      else this.viewersByProtocol.set(protocol, left);
+      this.owner.onViewersChanged(this, protocol, -1);
+    };
+  }
+
+  /** Viewers right now, by protocol (only protocols with viewers). */
+  get viewers(): Readonly<Record<string, number>> {
+    return Object.fromEntries(this.viewersByProtocol);
   }
 
   /** The publisher registers here to learn that a subscriber wants a keyframe. */

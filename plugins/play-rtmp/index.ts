@@ -40,7 +40,7 @@ class PlayRtmpPlugin implements SpoolPlugin {
     @injectToken(PluginContextToken) private readonly ctx: PluginContext<PlayRtmpConfig>,
     @injectToken(RtmpPlayToken) private readonly rtmpPlay: RtmpPlayService,
   ) {
-    this.viewers = new ViewerCounts(ctx.metrics.registry);
+    this.viewers = new ViewerCounts();
   }
 
   register(): void {
@@ -131,7 +131,7 @@ class PlayRtmpPlugin implements SpoolPlugin {
       );
       return;
     }
-    const countOut = this.viewers.add(stream.mediaSessionId, stream.name);
+    const countOut = this.viewers.add(stream);
     const log = { stream: stream.name, mediaSessionId: stream.mediaSessionId, remote: from };
     const startedMs = Date.now();
     const audio =

@@ -59,9 +59,15 @@ describe('rest-api with real recordings', () => {
         videoCodec: 'h264',
         record: false,
         login: 'alice',
+        viewers: 0,
+        viewersByProtocol: {},
       };
       const all = await rest.call('/stream/find_all');
       assert.deepEqual([all.status, all.body], [200, [view]]);
+      const countOut = stream.addViewer('rtmp');
+      const watched = (await rest.call('/stream/find_all')).body as Array<{ viewers: number }>;
+      assert.deepEqual(watched, [{ ...view, viewers: 1, viewersByProtocol: { rtmp: 1 } }]);
+      countOut();
       for (const query of [{ name: 'cam' }, { mediaSessionId: id }, { name: 'cam', mediaSessionId: id }]) {
         assert.deepEqual((await rest.call('/stream/find', query)).body, [view], JSON.stringify(query));
       }

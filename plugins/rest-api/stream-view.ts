@@ -23,6 +23,11 @@ export const STREAM_VIEW_SCHEMA = Type.Object({
   }),
   record: Type.Boolean({ description: 'Whether the publisher asked for the stream to be recorded' }),
   login: Type.String(),
+  viewers: Type.Integer({ minimum: 0, description: 'Viewers right now, every play protocol together' }),
+  viewersByProtocol: Type.Record(Type.String(), Type.Integer({ minimum: 1 }), {
+    description: 'Viewers right now by play protocol (only protocols with viewers)',
+    examples: [{ webrtc: 2, rtmp: 1 }],
+  }),
 });
 
 export type StreamView = Static<typeof STREAM_VIEW_SCHEMA>;
@@ -43,5 +48,7 @@ export function streamView(stream: Stream): StreamView {
     videoCodec: video?.codec ?? null,
     record: stream.record,
     login: stream.login,
+    viewers: Object.values(stream.viewers).reduce((sum, count) => sum + count, 0),
+    viewersByProtocol: { ...stream.viewers },
   };
 }
