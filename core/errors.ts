@@ -25,6 +25,10 @@ export const ErrorCodes = {
   SPOOL_ERR_STREAM_NAME_IN_USE: { status: 409, summary: 'Stream name already published' },
   SPOOL_ERR_STREAM_NAME_INVALID: { status: 400, summary: 'Stream name is not acceptable' },
   SPOOL_ERR_STREAM_ENDED: { status: 410, summary: 'Stream has ended' },
+  SPOOL_ERR_STREAM_NOT_FOUND: {
+    status: 404,
+    summary: 'No stream of that name is published, and no plugin can pull it',
+  },
   SPOOL_ERR_STREAM_UNAVAILABLE: {
     status: 502,
     summary: 'Stream could not be pulled from its source (camera unreachable, refused, too slow)',

@@ -18,3 +18,15 @@ export const WebRtcIngestToken = createToken<WebRtcIngest>('ingest-webrtc.server
  * list and port range hold for every peer connection of the server (lib/webrtc/ice-config.ts).
  */
 export const WebRtcIceToken = createToken<Readonly<IceSettings>>('ingest-webrtc.ice');
+
+/** Bearer auth of WHIP: whether it is on, and the accepted `LOGIN:TOKEN` items. */
+export interface WebRtcAuthSettings {
+  readonly enabled: boolean;
+  readonly tokens: readonly string[];
+}
+
+/**
+ * ingest-webrtc's validated `auth` settings, for another WebRTC plugin (WHEP playback) that takes the
+ * same tokens when ingest-webrtc is enabled (check them with lib/http/bearer-token.ts).
+ */
+export const WebRtcAuthToken = createToken<WebRtcAuthSettings>('ingest-webrtc.auth');

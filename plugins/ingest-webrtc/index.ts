@@ -8,7 +8,7 @@ import {
   type SpoolPlugin,
 } from '../../core/index.js';
 import { RecorderServiceToken } from '../recorder/api.js';
-import { WebRtcIceToken, WebRtcIngestToken } from './api.js';
+import { WebRtcAuthToken, WebRtcIceToken, WebRtcIngestToken } from './api.js';
 import { configProblem, ingestWebRtcSchema, type IngestWebRtcConfig } from './config.js';
 import { WhipService } from './service.js';
 import { whipRouter } from './whip-routes.js';
@@ -27,6 +27,11 @@ class IngestWebrtcPlugin implements SpoolPlugin {
     const { ctx, service } = this;
     const { ice } = ctx.config;
     ctx.provide(WebRtcIceToken, Object.freeze({ ...ice, addresses: Object.freeze([...ice.addresses]) }));
+    const { auth } = ctx.config;
+    ctx.provide(
+      WebRtcAuthToken,
+      Object.freeze({ enabled: auth.enabled, tokens: Object.freeze([...auth.tokens]) }),
+    );
     ctx.provide(WebRtcIngestToken, {
       get publishers() {
         return service.publishers;

@@ -1,7 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import type { RouterContext, RouterMiddleware } from '@koa/router';
 import { Router, SpoolError, type StreamBus } from '../../core/index.js';
+import { bearerLogins } from '../../lib/http/bearer-token.js';
+import { isSdp, notAllowed, preflight, readSdpBody } from '../../lib/http/sdp-exchange.js';
 import { type RecordedFile } from '../recorder/api.js';
 import { WHIP_PATH } from './api.js';
 import type { IngestWebRtcConfig } from './config.js';
@@ -32,7 +31,7 @@ export function whipRouter(
   deps: WhipRouteDeps,
 ): Router {
   const router = new Router({ prefix: WHIP_PATH });
-  const loginOf = config.auth.enabled ? bearerLogins(config.auth.tokens) : undefined;
+  const loginOf = config.auth.enabled ? bearerLogins(config.auth.tokens, 'whip', 'WHIP') : undefined;
   const mediaSessions = new Map<string, RememberedSession>();
   router.use(async (ctx, next) => {
     if (config.corsOrigin !== '') {
@@ -53,7 +52,7 @@ export function whipRouter(
       );
     }
     const login = loginOf === undefined ? (ctx.query.login?.toString() ?? '') : loginOf(ctx);
-    const offer = await readOffer(ctx, config.maxOfferBytes);
+    const offer = await readSdpBody(ctx, config.maxOfferBytes);
     const name = ctx.params.name!;
     const query = firstValues(ctx.querystring);
     const published = await service.publish(
@@ -148,82 +147,6 @@ function remember(
 ): void {
   sessions.set(sessionId, session);
   if (sessions.size > MAX_REMEMBERED_SESSIONS) sessions.delete(sessions.keys().next().value!);
-}
-
-function isSdp(contentType: string): boolean {
-  return contentType.split(';')[0]!.trim().toLowerCase() === 'application/sdp';
-}
-
-/** CORS preflight (and plain OPTIONS): what a browser page on another origin may send. */
-function preflight(methods: string): RouterMiddleware {
-  return (ctx) => {
-    ctx.set('Allow', methods);
-    ctx.set('Accept-Post', 'application/sdp');
-    ctx.set('Access-Control-Allow-Methods', methods);
-    ctx.set('Access-Control-Allow-Headers', 'Content-Type, Authorization, If-Match');
-    ctx.status = 204;
-  };
-}
-
-function notAllowed(methods: string): RouterMiddleware {
-  return (ctx) => {
-    ctx.set('Allow', methods);
-    throw new SpoolError(
-      'SPOOL_ERR_METHOD_NOT_ALLOWED',
-      `${ctx.method} is not allowed here (allowed: ${methods})`,
-    );
-  };
-}
-
-/** Reads the offer: 413 past `limitBytes` (the connection is then closed instead of drained). */
-async function readOffer(ctx: RouterContext, limitBytes: number): Promise<string> {
-  const request: IncomingMessage = ctx.req;
-  const tooLarge = () => {
-    ctx.set('Connection', 'close');
-    return new SpoolError('SPOOL_ERR_PAYLOAD_TOO_LARGE', `the offer is larger than ${limitBytes} bytes`);
-  };
-  if (Number(request.headers['content-length'] ?? 0) > limitBytes) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.byteLength;
-    if (size > limitBytes) throw tooLarge();
-    chunks.push(chunk);
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks, size));
-  } catch {
-    throw new SpoolError('SPOOL_ERR_BAD_REQUEST', 'the offer is not UTF-8 text');
-  }
-}
-
-/**
- * `Authorization: Bearer TOKEN` → the login paired with TOKEN, else 401. Tokens are compared as
- * SHA-256 digests in constant time, so neither their content nor their length leaks.
- */
-function bearerLogins(items: readonly string[]): (ctx: RouterContext) => string {
-  const logins = items.map((item) => {
-    const colon = item.indexOf(':');
-    return { login: item.slice(0, colon), digest: digest(item.slice(colon + 1)) };
-  });
-  return (ctx) => {
-    const match = /^Bearer[ \t]+(\S+)\s*$/i.exec(ctx.get('Authorization'));
-    let login: string | undefined;
-    if (match !== null) {
-      const presented = digest(match[1]!);
-      for (const known of logins) if (timingSafeEqual(known.digest, presented)) login ??= known.login;
-    }
-    if (login !== undefined) return login;
-    ctx.set('WWW-Authenticate', 'Bearer realm="whip"');
-    throw new SpoolError(
-      'SPOOL_ERR_UNAUTHORIZED',
-      match === null ? 'WHIP needs an Authorization: Bearer token' : 'the bearer token is not valid',
-    );
-  };
-}
-
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
 }
 
 /** Query parameters as a record; a repeated key keeps its first value. */
