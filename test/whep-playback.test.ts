@@ -11,6 +11,7 @@ import { RtmpIngestToken } from '../plugins/ingest-rtmp/api.js';
 import { WebRtcPlaybackToken } from '../plugins/play-webrtc/api.js';
 import { openChromium, type Chromium } from './helpers/chromium.js';
 import { chromiumOffer } from './helpers/ingest-webrtc/chromium-offers.js';
+import { ffmpegPlay } from './helpers/rtmp-player.js';
 import { RtmpPublisher } from './helpers/rtmp-publisher.js';
 import { RtspCamera, requireGStreamer } from './helpers/rtsp-camera.js';
 import { startSpool, type InProcessSpool } from './helpers/spool-in-process.js';
@@ -140,11 +141,13 @@ const playback = (spool: InProcessSpool) => spool.spool.service(WebRtcPlaybackTo
 describe('WHEP playback in Chromium', () => {
   test('RTMP H.264 + AAC: 30 fps for 10 s without a stall over 500 ms; a late viewer within a GOP; both end with the publisher', (t) =>
     withChromium(t, async (chromium) => {
-      const spool = await spoolForWhep(['ingest-rtmp', 'ingest-webrtc'], ['ingest-rtmp.port=0']);
+      const spool = await spoolForWhep(['ingest-rtmp', 'ingest-webrtc', 'play-rtmp'], ['ingest-rtmp.port=0']);
       const rtmpPort = spool.spool.service(RtmpIngestToken).port;
       const publisher = new RtmpPublisher({ url: `rtmp://127.0.0.1:${rtmpPort}/live/show`, seconds: 30 });
       try {
         const stream = await waitFor('the RTMP stream', () => spool.spool.bus.find('show'), 15_000);
+        // An RTMP player at the same time as the WHEP viewers: both protocols play the one stream.
+        const rtmpPlayer = ffmpegPlay(`rtmp://127.0.0.1:${rtmpPort}/live/show`, ['-t', '8']);
         const first = await viewerPage(chromium, spool);
         const played = await play(first, 'show');
         assert.equal(played.mediaSessionId, stream.mediaSessionId);
@@ -178,6 +181,12 @@ describe('WHEP playback in Chromium', () => {
         assert.equal(playback(spool).viewersOf(stream.mediaSessionId), 2);
         const metrics = await spool.spool.metrics.registry.getSingleMetricAsString('spool_play_viewers');
         assert.match(metrics, /spool_play_viewers\{protocol="webrtc",stream="show"\} 2/);
+        const rtmpPlayed = await rtmpPlayer;
+        assert.deepEqual(
+          [rtmpPlayed.code, rtmpPlayed.stderr],
+          [0, ''],
+          'the RTMP player decoded 8 s cleanly',
+        );
 
         // The publisher leaves: both sessions end, the page sees its connection close.
         publisher.kill('SIGKILL');
@@ -202,7 +211,10 @@ describe('WHEP playback in Chromium', () => {
   for (const codec of ['H264', 'VP8'] as const) {
     test(`a WHIP publish from Chromium (${codec}) plays in a second page, with audio`, (t) =>
       withChromium(t, async (chromium) => {
-        const spool = await spoolForWhep(['ingest-webrtc']);
+        const spool = await spoolForWhep(
+          ['ingest-webrtc', 'ingest-rtmp', 'play-rtmp'],
+          ['ingest-rtmp.port=0'],
+        );
         try {
           const publisherPage = await page(chromium, spool, WHIP_CLIENT);
           const published = await publisherPage.evaluate((o) => window.whip.publish(o), {
@@ -211,6 +223,12 @@ describe('WHEP playback in Chromium', () => {
             source: 'fake',
           });
           assert.equal(published.status, 201, published.body);
+          // H.264 also plays over RTMP (its Opus as AAC through the transcoder); VP8 cannot (FLV has no VP8).
+          const rtmpPort = spool.spool.service(RtmpIngestToken).port;
+          const rtmpPlayer =
+            codec === 'H264'
+              ? ffmpegPlay(`rtmp://127.0.0.1:${rtmpPort}/live/cam-${codec}`, ['-t', '4'])
+              : undefined;
           const viewer = await viewerPage(chromium, spool);
           const played = await play(viewer, `cam-${codec}`);
           assert.match(played.answer!, new RegExp(`a=rtpmap:\\d+ ${codec}/90000`, 'i'));
@@ -221,6 +239,14 @@ describe('WHEP playback in Chromium', () => {
           );
           assert.ok(fps >= 15, `${fps} fps (Chromium's fake camera sends ~20-30)`);
           assert.ok(after.audioSamples > 48000, `audio samples ${after.audioSamples}`);
+          if (rtmpPlayer !== undefined) {
+            const rtmpPlayed = await rtmpPlayer;
+            assert.deepEqual(
+              [rtmpPlayed.code, rtmpPlayed.stderr],
+              [0, ''],
+              'ffmpeg played it over RTMP cleanly',
+            );
+          }
           assert.equal(await viewer.evaluate(() => window.whep.stop()), 200);
           await waitFor('the session to end', () => (playback(spool).sessions === 0 ? true : undefined));
         } finally {
@@ -304,7 +330,8 @@ describe('WHEP requests that cannot play', () => {
       }
     }));
 
-  test('60 POSTs that never connect are each released after the connect timeout; nothing is left', async () => {
+  const POSTS = 200;
+  test('200 POSTs that never connect are each released after the connect timeout; nothing is left', async () => {
     const spool = await spoolForWhep(['ingest-webrtc'], ['play-webrtc.connectTimeoutMs=1500']);
     const stream = await spool.spool.bus.publish({
       name: 'still',
@@ -314,11 +341,13 @@ describe('WHEP requests that cannot play', () => {
       query: {},
       tracks: [{ id: 1, kind: 'video', codec: 'vp8', timescale: 90000 }],
     });
+    const udpSockets = () => process.getActiveResourcesInfo().filter((kind) => kind === 'UDPWrap').length;
+    const udpBefore = udpSockets();
     try {
       const base = `http://127.0.0.1:${spool.spool.httpPort}`;
       const startedMs = Date.now();
       const replies = await Promise.all(
-        Array.from({ length: 60 }, () =>
+        Array.from({ length: POSTS }, () =>
           fetch(`${base}/whep/still`, {
             method: 'POST',
             headers: { 'Content-Type': 'application/sdp' },
@@ -329,16 +358,24 @@ describe('WHEP requests that cannot play', () => {
       assert.deepEqual(new Set(replies.map((r) => r.status)), new Set([201]));
       const answeredMs = Date.now();
       console.log(
-        `  60 answers in ${answeredMs - startedMs} ms; ${playback(spool).sessions} sessions open then`,
+        `  ${POSTS} answers in ${answeredMs - startedMs} ms; ${playback(spool).sessions} sessions open then`,
       );
       await waitFor(
         'every session to time out',
         () => (playback(spool).sessions === 0 ? true : undefined),
+        30_000,
+      );
+      await waitFor(
+        'their ICE sockets to close',
+        () => (udpSockets() <= udpBefore ? true : undefined),
         10_000,
       );
       console.log(`  all released ${Date.now() - answeredMs} ms after the last answer`);
       assert.equal(stream.subscriberCount, 0, 'never subscribed: never connected');
-      assert.equal(spool.log.messages().filter((msg) => /not connected within 1500 ms/.test(msg)).length, 60);
+      assert.equal(
+        spool.log.messages().filter((msg) => /not connected within 1500 ms/.test(msg)).length,
+        POSTS,
+      );
     } finally {
       await stream.end('test over');
       await spool.stop();
