@@ -5,8 +5,9 @@
 // Plain browser JS, no build step. ?server=…&name=… fill the form (links from other pages).
 'use strict';
 
+const { gathered, errorOf } = window.spoolExamples;
+
 const CONNECT_TIMEOUT_MS = 15000;
-const GATHERING_TIMEOUT_MS = 3000;
 const STATS_INTERVAL_MS = 1000;
 
 const $ = (id) => document.getElementById(id);
@@ -36,32 +37,6 @@ function setStatus(status, reason = '') {
 function setButton(label, enabled) {
   ui.button.textContent = label;
   ui.button.disabled = !enabled;
-}
-
-/** WHEP without trickle ICE: the offer is sent once gathering is complete (or after a timeout). */
-function gathered(pc) {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, GATHERING_TIMEOUT_MS);
-    pc.addEventListener('icegatheringstatechange', () => {
-      if (pc.iceGatheringState === 'complete') {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-}
-
-/** The reason in an error answer: the JSON body's `error`, else its text, else the status. */
-async function errorOf(response) {
-  const text = await response.text();
-  try {
-    const body = JSON.parse(text);
-    if (body && typeof body.error === 'string') return `${body.error} (HTTP ${response.status})`;
-  } catch {
-    // not JSON
-  }
-  return text.trim() !== '' ? `${text.trim()} (HTTP ${response.status})` : `HTTP ${response.status}`;
 }
 
 function release(current) {

@@ -4,8 +4,9 @@
 // getRecordInfo), and the page links to it. Plain browser JS, no build step.
 'use strict';
 
+const { gathered, errorOf } = window.spoolExamples;
+
 const CONNECT_TIMEOUT_MS = 15000;
-const GATHERING_TIMEOUT_MS = 3000;
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -42,32 +43,6 @@ function preferH264(transceiver) {
     c.mimeType.toLowerCase() === 'video/h264' && (c.sdpFmtpLine ?? '').includes('packetization-mode=1');
   const ordered = [...codecs.filter(isH264), ...codecs.filter((c) => !isH264(c))];
   if (ordered.length > 0) transceiver.setCodecPreferences(ordered);
-}
-
-/** WHIP without trickle ICE: the offer is sent once gathering is complete (or after a timeout). */
-function gathered(pc) {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, GATHERING_TIMEOUT_MS);
-    pc.addEventListener('icegatheringstatechange', () => {
-      if (pc.iceGatheringState === 'complete') {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-}
-
-/** The reason in an error answer: the JSON body's `error`, else its text, else the status. */
-async function errorOf(response) {
-  const text = await response.text();
-  try {
-    const body = JSON.parse(text);
-    if (body && typeof body.error === 'string') return `${body.error} (HTTP ${response.status})`;
-  } catch {
-    // not JSON
-  }
-  return text.trim() !== '' ? `${text.trim()} (HTTP ${response.status})` : `HTTP ${response.status}`;
 }
 
 function release(current) {
