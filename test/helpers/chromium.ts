@@ -3,7 +3,7 @@
  * browser is the system package `chromium`). A missing browser fails the test under CI and skips it
  * elsewhere (system-tool.ts).
  */
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import type * as PlaywrightModule from 'playwright-core';
 import type { BrowserContext } from 'playwright-core';
@@ -45,11 +45,28 @@ async function loadPlaywright(): Promise<Playwright | string> {
   }
 }
 
-async function launch(playwright: Playwright, extraArgs: readonly string[]): Promise<Chromium> {
+/** Shell-quotes one word. */
+const quoted = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+
+async function launch(
+  playwright: Playwright,
+  extraArgs: readonly string[],
+  prefix: readonly string[],
+): Promise<Chromium> {
   const profile = new TempDir('spool-chromium-');
+  // playwright starts the executable it is given and talks to it over inherited pipes (fds 3 and 4), so a
+  // browser under a prefix (`ip netns exec NS`, which execs it) is a script (in its profile dir) that execs the prefix.
+  const executablePath =
+    prefix.length === 0
+      ? CHROMIUM_PATH
+      : profile.file(
+          'launch-chromium.sh',
+          `#!/bin/sh\nexec ${[...prefix, CHROMIUM_PATH].map(quoted).join(' ')} "$@"\n`,
+        );
+  if (prefix.length > 0) chmodSync(executablePath, 0o755);
   try {
     const context = await playwright.chromium.launchPersistentContext(profile.path, {
-      executablePath: CHROMIUM_PATH,
+      executablePath,
       headless: true,
       args: [...CHROMIUM_FLAGS, ...extraArgs],
     });
@@ -69,10 +86,13 @@ async function launch(playwright: Playwright, extraArgs: readonly string[]): Pro
 /**
  * Starts Chromium for test `t` (with `extraArgs` after the usual flags, e.g. a fake camera file), or
  * returns undefined after skipping `t` when it or playwright-core is missing (under CI: fails `t`).
+ * `options.prefix` runs the browser under a command that execs it, e.g. `['ip', 'netns', 'exec', NS]`
+ * for a viewer inside a test network namespace.
  */
 export async function openChromium(
   t: TestContext,
   extraArgs: readonly string[] = [],
+  options: { prefix?: readonly string[] } = {},
 ): Promise<Chromium | undefined> {
   const playwright = await loadPlaywright();
   const reason = 'drive a browser';
@@ -85,5 +105,5 @@ export async function openChromium(
     skipOrFail(t, { tool: 'Chromium', problem, install: debianInstall(DEBIAN_PACKAGES.chromium!), reason });
     return undefined;
   }
-  return launch(playwright, extraArgs);
+  return launch(playwright, extraArgs, options.prefix ?? []);
 }

@@ -14,6 +14,8 @@ export interface PublishOptions {
   readonly gop?: number;
   /** More x264 options after the usual ones (e.g. a high bitrate). */
   readonly videoArgs?: readonly string[];
+  /** A command that execs ffmpeg, e.g. `['ip', 'netns', 'exec', NS]` to publish inside a test namespace. */
+  readonly prefix?: readonly string[];
 }
 
 /** ffmpeg publishing a live test pattern and a tone over RTMP in real time (-re), as a user would. */
@@ -40,7 +42,8 @@ export class RtmpPublisher {
     }
     if (audio) args.push('-c:a', 'aac', '-b:a', '96k', '-ar', '44100', '-ac', '2');
     args.push('-f', 'flv', options.url);
-    this.child = spawn(FFMPEG, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const command = [...(options.prefix ?? []), FFMPEG, ...args];
+    this.child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.exited = once(this.child, 'exit').then(([code, signal]) => ({
       code: code as number | null,

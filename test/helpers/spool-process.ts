@@ -19,8 +19,16 @@ export class SpoolProcess {
   }>();
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-    this.child = spawn(process.execPath, [SPOOL_BIN, 'start', ...args], {
+  /**
+   * `prefix` runs Spool under another command that execs it, e.g. `['ip', 'netns', 'exec', NS]` for a
+   * Spool inside a test network namespace.
+   */
+  constructor(
+    args: readonly string[],
+    options: { cwd?: string; env?: NodeJS.ProcessEnv; prefix?: readonly string[] } = {},
+  ) {
+    const command = [...(options.prefix ?? []), process.execPath, SPOOL_BIN, 'start', ...args];
+    this.child = spawn(command[0]!, command.slice(1), {
       cwd: options.cwd ?? REPO_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

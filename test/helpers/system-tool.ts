@@ -14,6 +14,8 @@ export const DEBIAN_PACKAGES: Readonly<Record<string, string>> = {
   ffprobe: 'ffmpeg',
   mkvinfo: 'mkvtoolnix',
   chromium: 'chromium',
+  ip: 'iproute2',
+  nft: 'nftables',
   gstreamer: [
     'gir1.2-gst-rtsp-server-1.0',
     'python3-gst-1.0',
