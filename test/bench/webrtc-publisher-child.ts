@@ -15,6 +15,7 @@
  * stdout: JSON lines: {"event":"published","name"}, {"event":"connected","name"}, {"event":"retry",…}, {"event":"failed",…} (gave up),
  * {"event":"stats",…} every second. SIGTERM: every session is DELETEd and closed, then the process exits.
  */
+import { connected, LOOPBACK_PEER_CONFIG } from '../helpers/werift-loopback.js';
 import { readFileSync } from 'node:fs';
 import { relaxConsentDeadline } from '../../lib/webrtc/ice-consent.js';
 import {
@@ -24,7 +25,6 @@ import {
   RTCPeerConnection,
   useH264,
   useOPUS,
-  type RTCPeerConnectionConfig,
   type RTCRtpSender,
   type RtpPacket,
 } from 'werift';
@@ -124,20 +124,9 @@ if (video.length === 0 || !video[0]!.key || audio.length === 0) {
 
 // ---- publishers ----
 
-/** werift's ICE on loopback only (as lib/webrtc/ice.ts configures the server side). */
-const iceConfig: Partial<RTCPeerConnectionConfig> = {
-  iceServers: [],
-  iceUseIpv4: true,
-  iceUseIpv6: false,
-  iceAdditionalHostAddresses: ['127.0.0.1'],
-  iceInterfaceAddresses: { udp4: '127.0.0.1' },
-  iceFilterCandidatePair: (pair) => pair.protocol.localIp === '127.0.0.1',
-  iceFilterStunResponse: (_message, [remoteAddress]) => remoteAddress.startsWith('127.'),
-};
-
 class Publisher {
   readonly pc = new RTCPeerConnection({
-    ...iceConfig,
+    ...LOOPBACK_PEER_CONFIG,
     codecs: {
       video: [useH264()],
       // The replayed Opus is stereo: say so (RFC 7587), as browsers sending stereo do.
@@ -187,17 +176,7 @@ class Publisher {
     this.location = response.headers.get('Location') ?? undefined;
     emit({ event: 'published', name: this.name });
     await this.pc.setRemoteDescription({ type: 'answer', sdp: body });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('not connected after 20 s')), 20_000);
-      const check = () => {
-        if (this.pc.connectionState === 'connected') {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      this.pc.connectionStateChange.subscribe(check);
-      check();
-    });
+    await connected(this.pc);
     this.startMs = performance.now();
     this.pacedMs = this.startMs;
     emit({ event: 'connected', name: this.name });

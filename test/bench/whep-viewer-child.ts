@@ -10,7 +10,8 @@
  * {"event":"stats","connected","videoPackets","videoBytes","audioPackets"} (totals over every viewer).
  * SIGTERM: every session is DELETEd and closed, then the process exits.
  */
-import { RTCPeerConnection, useH264, useOPUS, type RTCPeerConnectionConfig } from 'werift';
+import { connected, LOOPBACK_PEER_CONFIG } from '../helpers/werift-loopback.js';
+import { RTCPeerConnection, useH264, useOPUS } from 'werift';
 
 interface Config {
   base: string;
@@ -22,22 +23,11 @@ interface Config {
 const config = JSON.parse(process.argv[2] ?? '{}') as Config;
 const emit = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
 
-/** werift's ICE on loopback only (as lib/webrtc/ice.ts configures the server side). */
-const iceConfig: Partial<RTCPeerConnectionConfig> = {
-  iceServers: [],
-  iceUseIpv4: true,
-  iceUseIpv6: false,
-  iceAdditionalHostAddresses: ['127.0.0.1'],
-  iceInterfaceAddresses: { udp4: '127.0.0.1' },
-  iceFilterCandidatePair: (pair) => pair.protocol.localIp === '127.0.0.1',
-  iceFilterStunResponse: (_message, [remoteAddress]) => remoteAddress.startsWith('127.'),
-};
-
 const totals = { videoPackets: 0, videoBytes: 0, audioPackets: 0 };
 
 class Viewer {
   readonly pc = new RTCPeerConnection({
-    ...iceConfig,
+    ...LOOPBACK_PEER_CONFIG,
     codecs: { video: [useH264()], audio: [useOPUS()] },
   });
   location: string | undefined;
@@ -74,17 +64,7 @@ class Viewer {
     if (response.status !== 201) throw new Error(`WHEP ${response.status}: ${body.slice(0, 300)}`);
     this.location = response.headers.get('Location') ?? undefined;
     await this.pc.setRemoteDescription({ type: 'answer', sdp: body });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('not connected after 20 s')), 20_000);
-      const check = () => {
-        if (this.pc.connectionState === 'connected') {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      this.pc.connectionStateChange.subscribe(check);
-      check();
-    });
+    await connected(this.pc);
     this.connected = true;
     emit({ event: 'connected', viewer: this.index });
   }
